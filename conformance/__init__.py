@@ -1,0 +1,1 @@
+"""Plugin conformance suite (a pytest plugin): `facecast conformance` or `pytest -p conformance.plugin`."""

@@ -1,0 +1,88 @@
+"""Facecast: a real-time talking-avatar engine.
+
+The public API mirrors the AvatarKit client SDK in Python's idiom::
+
+    from engine import AvatarSDK, AvatarManager, AvatarView, Configuration, Offscreen
+
+    await AvatarSDK.initialize("my-app", Configuration())
+    avatar = await AvatarManager.shared.load("demo")
+    view = AvatarView(avatar, Offscreen(512, 512))
+
+Heavy parts (numba kernels, renderers, audio) are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .config import REGIONS, SAMPLE_RATES, AudioFormat, Configuration, Endpoints, register_region
+from .enums import (
+    AnimationType,
+    ConnectionState,
+    ConversationState,
+    DrivingServiceMode,
+    FrameStarvationMode,
+    LoadProgressInfo,
+    LoadProgressType,
+    LogLevel,
+    RenderQuality,
+)
+from .errors import AvatarError, ErrorCode
+from .hookspecs import hookimpl
+from .sdk import AvatarSDK
+from .version import __version__
+
+_LAZY = {
+    "AvatarManager": "engine.avatar.manager",
+    "Avatar": "engine.avatar.avatar",
+    "CameraConfig": "engine.avatar.model",
+    "AvatarView": "engine.render.view",
+    "Window": "engine.render.containers",
+    "Offscreen": "engine.render.containers",
+    "AvatarController": "engine.playback.controller",
+    "FrameRateInfo": "engine.playback.events",
+}
+
+__all__ = [
+    "AnimationType",
+    "AudioFormat",
+    "Avatar",
+    "AvatarController",
+    "AvatarError",
+    "AvatarManager",
+    "AvatarSDK",
+    "AvatarView",
+    "CameraConfig",
+    "Configuration",
+    "ConnectionState",
+    "ConversationState",
+    "DrivingServiceMode",
+    "Endpoints",
+    "ErrorCode",
+    "FrameRateInfo",
+    "FrameStarvationMode",
+    "LoadProgressInfo",
+    "LoadProgressType",
+    "LogLevel",
+    "Offscreen",
+    "REGIONS",
+    "RenderQuality",
+    "SAMPLE_RATES",
+    "Window",
+    "__version__",
+    "hookimpl",
+    "register_region",
+]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)

@@ -1,0 +1,48 @@
+"""The ``facecast`` command line. Each subcommand lives in its own module of this package."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..version import __version__
+
+# module name -> one-line help; each module defines add_arguments(parser) and run(args) -> int
+COMMANDS = {
+    "plugins": "list the installed plugins and what they register",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="facecast", description="Facecast: real-time talking avatars.")
+    parser.add_argument("--version", action="version", version=f"facecast {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"engine.cli.{name.replace('-', '_')}")
+        p = sub.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    from ..errors import AvatarError
+    from ..plugins import PluginError
+
+    try:
+        return int(args._run(args) or 0)
+    except (AvatarError, PluginError) as exc:
+        print(f"facecast {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,20 @@
+"""The contracts plugins implement: one ``typing.Protocol`` per kind, rules in the docstrings."""
+
+from .audio_sink import AudioSink
+from .motion_generator import MotionGenerator
+from .renderer import BackendScore, ProbeResult, Renderer
+from .starvation import StarvationDecision, StarvationPolicy
+from .transport import Transport, TransportContext, TransportListener
+
+__all__ = [
+    "AudioSink",
+    "BackendScore",
+    "MotionGenerator",
+    "ProbeResult",
+    "Renderer",
+    "StarvationDecision",
+    "StarvationPolicy",
+    "Transport",
+    "TransportContext",
+    "TransportListener",
+]

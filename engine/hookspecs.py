@@ -1,0 +1,102 @@
+"""Hook specifications: what a Facecast plugin can provide.
+
+A plugin is a module (or object) with functions marked ``@engine.hookimpl`` whose
+names are the hooks below. It is found through the ``facecast`` entry-point group
+of its distribution, exactly like the built-in plugins under ``plugins/``::
+
+    [project.entry-points.facecast]
+    my_transport = "my_package.facecast_plugin"
+
+Registration hooks receive a ``register`` callback; call it once per thing the
+plugin provides. Names are global per kind: two plugins registering the same
+name for the same kind is an error that names both. ``FACECAST_LOAD_PLUGINS``
+(a comma-separated list of entry-point names) restricts which plugins load.
+
+Every registered thing implements the ``typing.Protocol`` of its kind in
+``engine.contracts``; the rules written there are the contract the conformance
+suite (``facecast conformance``) checks.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("facecast")
+hookimpl = pluggy.HookimplMarker("facecast")
+
+
+@hookspec
+def register_transports(register):
+    """Register client transports: ``register(name, factory)``.
+
+    ``factory(context: engine.contracts.TransportContext) -> Transport`` is
+    called once per ``AvatarController`` that selects ``name`` (by driving mode:
+    ``direct`` and ``backend`` are built in, or by ``Configuration.transport``).
+    The transport carries the app's audio to the Motion Server (or wherever it
+    goes) and hands every animation message it receives, as raw envelope bytes,
+    to ``context.listener``. It runs on the controller's asyncio loop, must never
+    block it, and must report failures through the listener as ``AvatarError``
+    rather than raise out of its tasks. See ``engine.contracts.Transport``.
+    """
+
+
+@hookspec
+def register_renderers(register):
+    """Register render backends: ``register(name, factory, probe)``.
+
+    ``probe() -> engine.contracts.ProbeResult`` says, quickly and without side
+    effects, whether the backend can run on this machine and whether it uses a
+    GPU. It is called by ``AvatarSDK.device_score()`` in a subprocess (a driver
+    crash or hang must not take the app down). ``factory() -> Renderer`` makes
+    one renderer per ``AvatarView``; the renderer consumes the shared prepare
+    stage (projected, depth-sorted splats) and never re-implements it. Its
+    calls come from one render thread per context. Built in: ``cpu``, ``wgpu``,
+    ``opengl``. See ``engine.contracts.Renderer``.
+    """
+
+
+@hookspec
+def register_starvation_policies(register):
+    """Register frame-starvation policies: ``register(name, factory)``.
+
+    A policy decides what the avatar shows, and whether audio waits, when the
+    audio clock has run past the last motion keyframe received. ``factory()``
+    returns a fresh ``engine.contracts.StarvationPolicy`` per controller; its
+    methods run on the render tick and must not block or allocate. The seed's
+    modes ``audioIndependent`` and ``strictSync`` map to ``audio_independent``
+    and ``strict_sync``; ``hold_last`` and ``ease_to_idle`` are built in too.
+    """
+
+
+@hookspec
+def register_audio_sinks(register):
+    """Register audio outputs: ``register(name, factory)``.
+
+    ``factory(sample_rate: int, **options) -> engine.contracts.AudioSink``. A
+    sink plays PCM16 mono and is the master clock: it reports how many samples
+    the device has actually played. Its device callback must never block,
+    allocate or take a lock the render thread can hold; underruns play silence
+    and are counted. Built in: ``sounddevice``, ``virtual``, ``file``.
+    """
+
+
+@hookspec
+def register_motion_generators(register):
+    """Register server-side motion generators: ``register(name, factory)``.
+
+    ``factory(sample_rate: int, expression_count: int, seed: int) ->
+    engine.contracts.MotionGenerator`` is called once per server session. The
+    generator turns PCM16 speech into FLAME keyframes at 25 fps with bounded
+    latency and state. Built in: ``procedural``.
+    """
+
+
+@hookspec(firstresult=True)
+def choose_renderer(scores):
+    """Override the device-score choice of render backend.
+
+    ``scores`` is a list of ``engine.contracts.BackendScore`` (name, available,
+    gpu, ms per frame, reason). Return a backend name to use it, or ``None`` to
+    let the engine pick (fastest measured; a GPU backend wins when it is within
+    10 % of the fastest). The first non-None answer wins.
+    """

@@ -1,0 +1,1 @@
+"""Motion: the keyframe layout, buffering per conversation round, interpolation, idle and transitions."""
