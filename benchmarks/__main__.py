@@ -1,0 +1,14 @@
+"""Run a benchmark suite: ``python -m benchmarks NAME [options]`` (or ``facecast bench NAME``)."""
+
+from __future__ import annotations
+
+import sys
+
+from .report import SUITES, run_suite
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        print("suites: " + ", ".join(SUITES))
+        sys.exit(0 if len(sys.argv) >= 2 else 2)
+    sys.exit(run_suite(sys.argv[1], sys.argv[2:]))
