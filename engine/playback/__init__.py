@@ -1,0 +1,1 @@
+"""Playback: the audio clock, the sample ring, AvatarController, starvation handling and state events."""
