@@ -66,8 +66,9 @@ class PluginManager:
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
+            name = self.pm.get_name(exc.plugin) or repr(exc.plugin)
             raise PluginError(
-                f"plugin {exc.plugin_name!r} implements a hook that does not exist ({exc}); "
+                f"plugin {name!r} implements a hook that does not exist ({exc.args[0].split(' in plugin')[0]}); "
                 "check the spelling against engine.hookspecs"
             ) from None
         self.registry: dict[str, dict[str, Registration]] = {kind: {} for kind in KINDS}
