@@ -11,6 +11,7 @@ from ..version import __version__
 # module name -> one-line help; each module defines add_arguments(parser) and run(args) -> int
 COMMANDS = {
     "plugins": "list the installed plugins and what they register",
+    "bench": "run a benchmark suite against its baseline",
 }
 
 
