@@ -1,0 +1,83 @@
+"""The ``cpu`` renderer: draws a ``PreparedFrame`` with the numba tile rasterizer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine import AvatarError, ErrorCode
+
+from . import raster
+
+
+class CpuRenderer:
+    """Offscreen numba renderer; buffers grow with the largest frame seen and are reused after."""
+
+    name = "cpu"
+
+    def __init__(self) -> None:
+        self._image: np.ndarray | None = None
+        self._rgba8: np.ndarray | None = None
+        self._capacity = 0
+        self._packed = np.empty((0, raster.PACK), np.float32)
+        self._bbox = np.empty((0, 4), np.int32)
+        self._lists = np.empty(0, np.int32)
+        self._background = np.zeros(3, np.float32)
+        self._closed = False
+
+    def open(self, width: int, height: int, window: Any = None) -> None:
+        if window is not None:
+            raise AvatarError(ErrorCode.playbackInitFailed,
+                              "the cpu renderer draws offscreen only; use the wgpu or opengl backend for a Window")
+        self._closed = False
+        self.resize(width, height)
+
+    def resize(self, width: int, height: int) -> None:
+        if width <= 0 or height <= 0:
+            raise AvatarError(ErrorCode.playbackInitFailed, f"render target must be at least 1×1, not {width}×{height}")
+        self._width, self._height = int(width), int(height)
+        self._tiles_x = -(-self._width // raster.TILE)
+        tiles_y = -(-self._height // raster.TILE)
+        self._image = np.zeros((self._height, self._width, 4), np.float32)
+        self._rgba8 = np.zeros((self._height, self._width, 4), np.uint8)
+        self._starts = np.zeros(self._tiles_x * tiles_y + 1, np.int64)
+        self._cursor = np.zeros(self._tiles_x * tiles_y, np.int64)
+
+    def _reserve(self, count: int) -> None:
+        if count > self._capacity:
+            self._capacity = max(count, int(self._capacity * 1.5))
+            self._packed = np.empty((self._capacity, raster.PACK), np.float32)
+            self._bbox = np.empty((self._capacity, 4), np.int32)
+
+    def draw(self, frame: Any, background: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> None:
+        if self._image is None:
+            raise AvatarError(ErrorCode.animationPlayerNotInitialized, "call open(width, height) before draw()")
+        if (frame.width, frame.height) != (self._width, self._height):
+            self.resize(frame.width, frame.height)
+        self._background[:] = background
+        count = int(frame.count)
+        self._reserve(count)
+        raster.pack_and_bound(count, frame.order, frame.means2d, frame.conics, frame.radii, frame.opacities,
+                              frame.colors, self._width, self._height, self._packed, self._bbox)
+        total = int(raster.count_tiles(count, self._bbox, self._tiles_x, self._starts))
+        if total > self._lists.shape[0]:
+            self._lists = np.empty(max(total, int(self._lists.shape[0] * 1.5)), np.int32)
+        raster.fill_tiles(count, self._bbox, self._tiles_x, self._starts, self._cursor, self._lists)
+        raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x,
+                               self._background, self._image)
+
+    def read_float(self) -> np.ndarray:
+        """The last frame as float32 (H, W, 4); a view of the renderer's buffer, valid until the next draw."""
+        return self._image
+
+    def read_rgba(self) -> np.ndarray:
+        raster.to_rgba8(self._image, self._rgba8)
+        return self._rgba8
+
+    def close(self) -> None:
+        self._image = self._rgba8 = None
+        self._packed = np.empty((0, raster.PACK), np.float32)
+        self._lists = np.empty(0, np.int32)
+        self._capacity = 0
+        self._closed = True
