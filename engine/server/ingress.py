@@ -1,0 +1,90 @@
+"""``GET /v2/driveningress/websocket?id=<avatar>``: authenticate, admit, then run an :class:`IngressSession`.
+
+Credentials come from headers (``X-App-ID``, ``X-Session-Key``) or, for browsers, query
+parameters (``appId``, ``sessionKey``). A refused client still gets the WebSocket upgrade, so it
+can read a ``SERVER_ERROR`` with the reason before the close.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from ..wire.messages import server_error
+from .codes import CloseCode, ServerErrorCode as E
+from .context import SERVER_KEY
+from .http_errors import error_response
+from .session import IngressSession
+from .tokens import TokenError
+
+log = logging.getLogger("facecast.server.ingress")
+
+HEARTBEAT_S = 20.0  # pings find dead peers; a client that never answers is closed by aiohttp
+
+
+class Refusal(Exception):
+    def __init__(self, code: E, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+def _credentials(request: web.Request) -> tuple[str, str, str]:
+    avatar_id = request.query.get("id", "")
+    app_id = request.headers.get("X-App-ID") or request.query.get("appId", "")
+    token = request.headers.get("X-Session-Key") or request.query.get("sessionKey", "")
+    return avatar_id, app_id, token
+
+
+def _admit(server, avatar_id: str, app_id: str, token: str):
+    """Token claims and the avatar's expression count, or :class:`Refusal` naming the first failed rule."""
+    if not app_id or not server.store.app_exists(app_id):
+        raise Refusal(E.APP_UNKNOWN, f"App ID {app_id!r} is not registered on this server" if app_id
+                      else "send the App ID in the X-App-ID header or the appId query parameter")
+    if not token:
+        raise Refusal(E.UNAUTHENTICATED, "send a session token in the X-Session-Key header or the sessionKey "
+                      "query parameter")
+    try:
+        claims = server.signer.verify(token, app_id)
+    except TokenError as exc:
+        raise Refusal(exc.code, exc.message) from None
+    expression_count = server.catalog.expression_count(avatar_id) if avatar_id else None
+    if expression_count is None or not server.store.is_granted(app_id, avatar_id):
+        raise Refusal(E.AVATAR_UNKNOWN, f"avatar {avatar_id!r} does not exist or this App ID may not use it"
+                      if avatar_id else "name the avatar in the id query parameter")
+    if server.session_count(app_id) >= server.limits.max_sessions_per_app:
+        raise Refusal(E.CONCURRENT_LIMIT, f"App ID {app_id!r} already has {server.limits.max_sessions_per_app} "
+                      "concurrent sessions; close one first")
+    return claims, expression_count
+
+
+async def ingress_websocket(request: web.Request) -> web.StreamResponse:
+    server = request.app[SERVER_KEY]
+    # aiohttp's own cap is a backstop twice the protocol limit: between the two the session answers
+    # with a SERVER_ERROR; beyond it the frame is refused with close code 1009 before it is buffered.
+    ws = web.WebSocketResponse(max_msg_size=2 * server.limits.max_message_bytes, heartbeat=HEARTBEAT_S)
+    if not ws.can_prepare(request).ok:
+        return error_response(400, "websocketRequired", "this endpoint speaks WebSocket only (protocol.md)")
+    await ws.prepare(request)
+    avatar_id, app_id, token = _credentials(request)
+    try:
+        claims, expression_count = _admit(server, avatar_id, app_id, token)
+    except Refusal as refusal:
+        log.info("refused an ingress connection for app %r: %s", app_id, refusal.message)
+        await ws.send_bytes(server_error(int(refusal.code), refusal.message))
+        await ws.close(code=int(CloseCode.POLICY_VIOLATION), message=refusal.message[:120].encode("utf-8"))
+        return ws
+    session = IngressSession(ws, app_id=app_id, avatar_id=avatar_id, expression_count=expression_count,
+                             token_expires_at=claims.expires_at, limits=server.limits,
+                             generator_factory=server.generator_factory, seed=server.next_seed())
+    server.add_session(session)
+    log.info("session %s opened for app %s, avatar %s", session.connection_id, app_id, avatar_id)
+    try:
+        await session.run()
+    finally:
+        server.remove_session(session)
+        if not ws.closed:
+            await ws.close()
+        log.info("session %s closed", session.connection_id)
+    return ws
