@@ -1,0 +1,74 @@
+"""WGSL for the wgpu backend: splat quads, background fill and the window blit."""
+
+SPLATS = """
+struct Params { size: vec4<f32>, background: vec4<f32> };
+@group(0) @binding(0) var<uniform> params: Params;
+
+struct Instance {
+    @location(0) mean_radius_opacity: vec4<f32>,  // x, y (pixels), radius, opacity
+    @location(1) conic: vec4<f32>,                // a, b, c, -
+    @location(2) color: vec4<f32>,                // r, g, b, -
+};
+struct Varyings {
+    @builtin(position) position: vec4<f32>,
+    @location(0) @interpolate(flat) mean_radius_opacity: vec4<f32>,
+    @location(1) @interpolate(flat) conic: vec4<f32>,
+    @location(2) @interpolate(flat) color: vec4<f32>,
+};
+
+@vertex
+fn vs_main(@builtin(vertex_index) vi: u32, inst: Instance) -> Varyings {
+    // Half a pixel of slack: the fragment test |d| <= radius decides coverage exactly.
+    let corner = vec2<f32>(f32(vi & 1u), f32(vi >> 1u)) * 2.0 - 1.0;
+    let p = inst.mean_radius_opacity.xy + corner * (inst.mean_radius_opacity.z + 0.5);
+    var out: Varyings;
+    out.position = vec4<f32>(p.x / params.size.x * 2.0 - 1.0, 1.0 - p.y / params.size.y * 2.0, 0.0, 1.0);
+    out.mean_radius_opacity = inst.mean_radius_opacity;
+    out.conic = inst.conic;
+    out.color = inst.color;
+    return out;
+}
+
+@fragment
+fn fs_main(v: Varyings) -> @location(0) vec4<f32> {
+    // v.position.xy is this pixel's centre (i + 0.5, j + 0.5), y down, as in gsplat.
+    let d = v.mean_radius_opacity.xy - v.position.xy;
+    let r = v.mean_radius_opacity.z;
+    if (abs(d.x) > r || abs(d.y) > r) { discard; }
+    let sigma = 0.5 * (v.conic.x * d.x * d.x + v.conic.z * d.y * d.y) + v.conic.y * d.x * d.y;
+    if (sigma < 0.0) { discard; }
+    let alpha = min(0.999, v.mean_radius_opacity.w * exp(-sigma));
+    if (alpha < 1.0 / 255.0) { discard; }
+    // premultiplied; the blend state composites front to back: dst += src * (1 - dst.a)
+    return vec4<f32>(v.color.rgb * alpha, alpha);
+}
+
+@vertex
+fn vs_fullscreen(@builtin(vertex_index) vi: u32) -> @builtin(position) vec4<f32> {
+    let uv = vec2<f32>(f32((vi << 1u) & 2u), f32(vi & 2u));
+    return vec4<f32>(uv * 2.0 - 1.0, 0.0, 1.0);
+}
+
+@fragment
+fn fs_background() -> @location(0) vec4<f32> {
+    return vec4<f32>(params.background.rgb, 0.0);
+}
+"""
+
+BLIT = """
+@group(0) @binding(0) var image: texture_2d<f32>;
+@group(0) @binding(1) var image_sampler: sampler;
+@group(0) @binding(2) var<uniform> surface: vec4<f32>;
+
+@vertex
+fn vs_main(@builtin(vertex_index) vi: u32) -> @builtin(position) vec4<f32> {
+    let uv = vec2<f32>(f32((vi << 1u) & 2u), f32(vi & 2u));
+    return vec4<f32>(uv * 2.0 - 1.0, 0.0, 1.0);
+}
+
+@fragment
+fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
+    let c = textureSample(image, image_sampler, pos.xy / surface.xy);
+    return vec4<f32>(clamp(c.rgb, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0);
+}
+"""
