@@ -1,0 +1,1 @@
+"""The procedurally generated, FLAME-compatible demo head (``demo``), built deterministically from a seed."""

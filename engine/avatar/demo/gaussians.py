@@ -1,0 +1,156 @@
+"""Gaussians of the demo head, bound to its triangles (DESIGN.md §5 binding).
+
+Each layer samples surface points (area-weighted, optionally lifted along the normal), expresses
+them in the parent triangle's frame and gives them a flat shape (the small axis along the normal,
+local y) sized so that neighbours overlap into a solid surface. Colours have a soft key light baked
+in (the splats carry no view-dependent shading) so the relief reads in a flat render.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..binding_frames import triangle_frames, world_to_local
+from ..model import GaussianSet
+from . import mesh as M
+from .shapes import gauss, smoothstep
+
+SKIN_TONE = np.array([0.86, 0.66, 0.55])
+LIP_TONE = np.array([0.72, 0.33, 0.33])
+HAIR_TONE = np.array([0.13, 0.085, 0.06])
+LIGHT = np.array([0.35, 0.45, 1.0]) / np.linalg.norm([0.35, 0.45, 1.0])
+
+# Gaussians per layer (about 30k in all).
+COUNTS = {"skin": 16000, "hair": 8200, "brows": 700, "lashes": 500, "eyes": 2600, "teeth": 900,
+          "cavity": 900}
+
+
+class _Layers:
+    def __init__(self, m: M.DemoMesh, rng: np.random.Generator):
+        self.m = m
+        self.rng = rng
+        self.centroid, self.rot, self.scale = triangle_frames(m.vertices, m.faces)
+        v = m.vertices[m.faces]
+        self.area = 0.5 * np.linalg.norm(np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]), axis=1)
+        self.out = {k: [] for k in ("parent", "xyz", "rot", "log_scale", "opacity", "color")}
+
+    def sample(self, face_weight: np.ndarray, count: int):
+        """``count`` points on faces drawn with probability ``area * face_weight``."""
+        p = self.area * face_weight
+        tri = self.rng.choice(len(p), size=count, p=p / p.sum())
+        r1, r2 = self.rng.random(count), self.rng.random(count)
+        s = np.sqrt(r1)
+        bary = np.stack([1 - s, s * (1 - r2), s * r2], axis=1)
+        pts = np.einsum("nk,nkd->nd", bary, self.m.vertices[self.m.faces[tri]])
+        return tri, pts
+
+    def add(self, tri, pts, size, flatness, opacity, color, lift=0.0, stretch=1.0):
+        """Append Gaussians at ``pts`` (+ ``lift`` metres along the normal) of tangent ``size`` metres."""
+        n = len(tri)
+        pts = pts + np.broadcast_to(np.asarray(lift, float), (n,))[:, None] * self.rot[tri][:, :, 1]
+        local = world_to_local(pts, tri, self.centroid, self.rot, self.scale)
+        angle = self.rng.uniform(0, np.pi, n)  # spin about the normal (local y)
+        quat = np.stack([np.cos(angle / 2), np.zeros(n), np.sin(angle / 2), np.zeros(n)], axis=1)
+        size = np.broadcast_to(np.asarray(size, float), (n,)) * self.rng.uniform(0.85, 1.15, n)
+        scales = np.stack([size * stretch, size * flatness, size], axis=1)
+        self.out["parent"].append(tri)
+        self.out["xyz"].append(local)
+        self.out["rot"].append(quat)
+        self.out["log_scale"].append(np.log(scales / self.scale[tri][:, None]))
+        self.out["opacity"].append(np.broadcast_to(np.asarray(opacity, float), (n,)).copy())
+        self.out["color"].append(np.clip(color, 0.0, 1.0))
+
+    def shade(self, tri, color, ambient=0.55):
+        """Bake a soft key light from the upper right front into ``color``."""
+        lit = np.clip(self.rot[tri][:, :, 1] @ LIGHT, 0.0, 1.0)
+        return color * (ambient + (1.0 - ambient) * lit)[:, None]
+
+    def result(self) -> GaussianSet:
+        cat = {k: np.concatenate(v) for k, v in self.out.items()}
+        return GaussianSet(
+            parent=cat["parent"].astype(np.int32),
+            local_xyz=cat["xyz"].astype(np.float32),
+            local_rot=cat["rot"].astype(np.float32),
+            local_log_scale=cat["log_scale"].astype(np.float32),
+            opacity=cat["opacity"].astype(np.float32),
+            color=cat["color"].astype(np.float32),
+        )
+
+
+def hairline(u: np.ndarray) -> np.ndarray:
+    """Height of the hairline at azimuth ``u`` (0 = front): high on the forehead, low at the nape."""
+    back = (1.0 - np.cos(u)) / 2.0
+    return 0.07 - 0.145 * back ** 0.8
+
+
+def lip_mask(x, y):
+    """Soft lip region around the mouth line (upper lip thinner, with a slight cupid's bow)."""
+    h_up = 0.0085 * np.clip(1 - (x / 0.026) ** 2, 0, 1) ** 0.6 - 0.0015 * gauss(x, 0.004)
+    h_lo = 0.0105 * np.clip(1 - (x / 0.025) ** 2, 0, 1) ** 0.6
+    dy = y - M.MOUTH_Y
+    inside_up = smoothstep(h_up + 0.0008, h_up - 0.0008, dy) * (dy >= 0)
+    inside_lo = smoothstep(-h_lo - 0.0008, -h_lo + 0.0008, dy) * (dy < 0)
+    return inside_up + inside_lo
+
+
+def demo_gaussians(m: M.DemoMesh, rng: np.random.Generator) -> GaussianSet:
+    L = _Layers(m, rng)
+    fp = m.face_part
+    cen = L.centroid
+    skin = fp == M.SKIN
+    in_hair = skin & (cen[:, 1] > hairline(np.arctan2(cen[:, 0], cen[:, 2])))
+    front = smoothstep(0.0, 0.06, cen[:, 2])
+    # Skin: denser on the face, sparse under the hair.
+    tri, pts = L.sample(skin * (1.0 + 2.5 * front * (cen[:, 1] > -0.12)) * np.where(in_hair, 0.3, 1.0),
+                        COUNTS["skin"])
+    x, y = pts[:, 0], pts[:, 1]
+    tone = SKIN_TONE * rng.uniform(0.96, 1.04, (len(tri), 1))
+    cheek = (gauss(np.abs(x) - 0.045, 0.014) * gauss(y + 0.03, 0.014) * (pts[:, 2] > 0))[:, None]
+    tone = tone * (1 - 0.12 * cheek) + np.array([0.85, 0.45, 0.42]) * 0.12 * cheek
+    lip = lip_mask(x, y)[:, None] * (pts[:, 2] > 0.05)[:, None]
+    tone = (1 - lip) * tone + lip * LIP_TONE
+    L.add(tri, pts, L.scale[tri] * 0.9, 0.2, 0.97, L.shade(tri, tone))
+
+    # Hair: a layer lifted off the scalp, darker at the roots, slightly elongated.
+    tri, pts = L.sample(in_hair * 1.0, COUNTS["hair"])
+    lift = rng.uniform(0.002, 0.007, len(tri))
+    tone = HAIR_TONE * rng.uniform(0.8, 1.25, (len(tri), 1))
+    L.add(tri, pts, 0.0045, 0.25, 0.9, L.shade(tri, tone, ambient=0.65), lift=lift, stretch=1.8)
+
+    # Eyebrows: short, dark, elongated along the brow arch.
+    brow_face = skin * sum(gauss(cen[:, 0] - s * 0.03, 0.012) * gauss(cen[:, 1] - (0.033 - 12 * (np.abs(cen[:, 0]) - 0.03) ** 2), 0.0035)
+                           for s in (1, -1)) * (cen[:, 2] > 0.04)
+    tri, pts = L.sample(brow_face, COUNTS["brows"])
+    L.add(tri, pts, 0.0018, 0.3, 0.85, L.shade(tri, HAIR_TONE * 1.1 * np.ones((len(tri), 1))), lift=0.0006,
+          stretch=2.0)
+
+    # Lashes: a dark line along each upper rim.
+    lash_face = np.zeros(len(fp))
+    for s in (1.0, -1.0):
+        rho = M.eye_opening_radius(cen[:, 0], cen[:, 1], s)
+        lash_face += skin * (cen[:, 1] > M.EYE_Y - 0.002) * smoothstep(1.35, 1.0, rho) * (rho >= 0.95)
+    tri, pts = L.sample(lash_face, COUNTS["lashes"])
+    L.add(tri, pts, 0.0011, 0.3, 0.9, np.tile([0.06, 0.04, 0.035], (len(tri), 1)), lift=0.0003, stretch=1.6)
+
+    # Eyes: white sclera, a brown iris and a black pupil around each eye's forward (+z) axis.
+    for part, c in ((M.EYE_LEFT, m.eye_centers[0]), (M.EYE_RIGHT, m.eye_centers[1])):
+        sel = (fp == part) * (1.0 + 3.0 * (cen[:, 2] > c[2]))
+        tri, pts = L.sample(sel, COUNTS["eyes"] // 2)
+        d = (pts - c) / np.linalg.norm(pts - c, axis=1, keepdims=True)
+        ang = np.degrees(np.arccos(np.clip(d[:, 2], -1, 1)))
+        iris = smoothstep(27.0, 25.0, ang)[:, None]
+        pupil = smoothstep(12.0, 10.0, ang)[:, None]
+        ring = gauss(ang - 24.0, 2.0)[:, None]
+        tone = (1 - iris) * np.array([0.93, 0.91, 0.88]) + iris * np.array([0.36, 0.22, 0.12])
+        tone = tone * (1 - 0.5 * ring)
+        tone = (1 - pupil) * tone + pupil * np.array([0.03, 0.02, 0.02])
+        L.add(tri, pts, L.scale[tri] * 0.6, 0.25, 1.0, tone * rng.uniform(0.97, 1.0, (len(tri), 1)))
+
+    tri, pts = L.sample((fp == M.TEETH_UPPER) | (fp == M.TEETH_LOWER), COUNTS["teeth"])
+    L.add(tri, pts, 0.0014, 0.3, 1.0, np.tile([0.93, 0.91, 0.84], (len(tri), 1)) * rng.uniform(0.93, 1.0, (len(tri), 1)))
+
+    tri, pts = L.sample((fp == M.CAVITY) * 1.0, COUNTS["cavity"])
+    tongue = smoothstep(M.MOUTH_Y - 0.006, M.MOUTH_Y - 0.012, pts[:, 1])[:, None]
+    tone = (1 - tongue) * np.array([0.28, 0.07, 0.08]) + tongue * np.array([0.62, 0.28, 0.28])
+    L.add(tri, pts, 0.003, 0.3, 1.0, tone)
+    return L.result()
