@@ -12,6 +12,9 @@ from ..version import __version__
 COMMANDS = {
     "plugins": "list the installed plugins and what they register",
     "bench": "run a benchmark suite against its baseline",
+    "serve": "run the embedded Motion Server",
+    "apps": "manage the Motion Server's apps",
+    "keys": "manage the Motion Server's API keys",
 }
 
 
