@@ -9,19 +9,35 @@ from typing import Protocol, runtime_checkable
 class StarvationDecision(enum.IntEnum):
     """What the render tick should do this frame."""
 
-    PLAY = 0  # motion covers the clock: show the interpolated pose
+    PLAY = 0  # show the interpolated pose for the audio clock (let gated audio run again)
     HOLD = 1  # show the last pose shown
-    EASE_TO_IDLE = 2  # blend from the last pose towards the idle loop
-    PAUSE_AUDIO = 3  # hold, and hold the audio until motion refills (strict sync)
+    EASE_TO_IDLE = 2  # blend from the last pose shown towards the idle loop
+    PAUSE_AUDIO = 3  # hold the pose, and keep audio held where motion runs out (strict sync)
 
 
 @runtime_checkable
 class StarvationPolicy(Protocol):
-    """Decides, once per render tick, what to do when motion runs behind the audio clock.
+    """Decides, once per render tick of a round that has motion, what to show and whether audio waits.
 
-    Rules: called on the render thread; must not block, allocate or raise;
-    ``reset()`` is called at every round start and interrupt.
+    The controller calls ``decide`` with:
+    - ``starved``: the audio clock has reached the end of the motion received so far and the
+      round's motion has not ended;
+    - ``starved_for_s``: device seconds since starvation began (0 when not starved);
+    - ``buffered_frames``: keyframes received ahead of the audio clock.
+
+    ``holds_audio`` True means audio is never allowed past the motion received: the
+    controller stops the sink at the end of the covered motion while this policy keeps
+    answering ``PAUSE_AUDIO``, reports ``on_playback_stall(True)`` when audio actually waits
+    and ``on_playback_stall(False)`` when the policy answers ``PLAY`` again.
+    ``ease_seconds`` is how long an ``EASE_TO_IDLE`` blend takes.
+
+    Rules: called on the render tick with the controller's state lock held, so it must not
+    block, allocate much, call back into the controller or raise; ``reset()`` is called at
+    every round start and interrupt.
     """
+
+    holds_audio: bool
+    ease_seconds: float
 
     def decide(self, starved: bool, starved_for_s: float, buffered_frames: int) -> StarvationDecision: ...
 

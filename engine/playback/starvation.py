@@ -1,0 +1,61 @@
+"""Runs the selected starvation policy on each tick and turns its answers into gate and stall changes."""
+
+from __future__ import annotations
+
+from ..contracts.starvation import StarvationDecision
+from ..motion.layout import MOTION_FPS
+from .rounds import Round
+
+
+class StarvationRunner:
+    """Per-controller state around one ``StarvationPolicy``: when starvation began, whether audio stalls."""
+
+    def __init__(self, policy) -> None:
+        self.policy = policy
+        self.stalled = False  # on_playback_stall(True) was reported and not yet cleared
+        self._starved_since: float | None = None
+
+    def reset(self) -> None:
+        self.policy.reset()
+        self.stalled = False
+        self._starved_since = None
+
+    def initial_limit(self, rnd: Round) -> int | None:
+        """Where the sink must stop for a new round: at its start when audio waits for motion."""
+        return rnd.start_pos if self.policy.holds_audio and not rnd.motion_ended else None
+
+    def tick(self, rnd: Round, t: float, position: int, device_now: float, sample_rate: int,
+             audio_waiting: bool) -> tuple[StarvationDecision, float, int | None, bool | None]:
+        """One tick: (decision, starved_for_s, sink limit or None, stall change or None).
+
+        ``audio_waiting``: audio is queued beyond the current position (so holding it is a stall).
+        """
+        if rnd.motion_ended:
+            change = False if self.stalled else None
+            self.stalled = False
+            self._starved_since = None
+            return StarvationDecision.PLAY, 0.0, None, change
+        frames_end_t = rnd.frames_end / MOTION_FPS
+        starved = t >= frames_end_t - 1e-9
+        if starved:
+            if self._starved_since is None:
+                self._starved_since = device_now
+            starved_for = device_now - self._starved_since
+        else:
+            self._starved_since = None
+            starved_for = 0.0
+        buffered = max(0, rnd.frames_end - int(t * MOTION_FPS))
+        decision = StarvationDecision(self.policy.decide(starved, starved_for, buffered))
+        limit = None
+        change = None
+        if self.policy.holds_audio:
+            covered = rnd.covered_pos(sample_rate)
+            if decision == StarvationDecision.PAUSE_AUDIO:
+                limit = min(covered, max(position, rnd.start_pos))
+                if not self.stalled and audio_waiting and position >= limit:
+                    self.stalled, change = True, True
+            else:
+                limit = covered
+                if self.stalled:
+                    self.stalled, change = False, False
+        return decision, starved_for, limit, change
