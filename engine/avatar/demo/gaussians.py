@@ -16,7 +16,7 @@ from . import mesh as M
 from .shapes import gauss, smoothstep
 
 SKIN_TONE = np.array([0.86, 0.66, 0.55])
-LIP_TONE = np.array([0.72, 0.33, 0.33])
+LIP_TONE = np.array([0.74, 0.40, 0.38])
 HAIR_TONE = np.array([0.13, 0.085, 0.06])
 LIGHT = np.array([0.35, 0.45, 1.0]) / np.linalg.norm([0.35, 0.45, 1.0])
 
@@ -83,10 +83,22 @@ def hairline(u: np.ndarray) -> np.ndarray:
     return 0.07 - 0.145 * back ** 0.8
 
 
+def _occlusion(pts):
+    """Darken creases a key light alone leaves flat: eye sockets, under the nose, the mouth line, under the jaw."""
+    x, y, z = pts[:, 0], pts[:, 1], pts[:, 2]
+    ax = np.abs(x)
+    front = z > 0.03
+    dark = 0.18 * gauss(ax - M.EYE_X, 0.011) * gauss(y - (M.EYE_Y + 0.004), 0.008) * front
+    dark += 0.08 * gauss(x, 0.007) * gauss(y + 0.041, 0.003) * front
+    dark += 0.25 * gauss(x, 0.02) * gauss(y - M.MOUTH_Y, 0.0015) * (ax < 0.026) * front
+    dark += 0.3 * smoothstep(-0.11, -0.135, y) * smoothstep(-0.19, -0.14, y)
+    return 1.0 - dark
+
+
 def lip_mask(x, y):
     """Soft lip region around the mouth line (upper lip thinner, with a slight cupid's bow)."""
-    h_up = 0.0085 * np.clip(1 - (x / 0.026) ** 2, 0, 1) ** 0.6 - 0.0015 * gauss(x, 0.004)
-    h_lo = 0.0105 * np.clip(1 - (x / 0.025) ** 2, 0, 1) ** 0.6
+    h_up = 0.007 * np.clip(1 - (x / 0.025) ** 2, 0, 1) ** 0.6 - 0.0012 * gauss(x, 0.004)
+    h_lo = 0.0085 * np.clip(1 - (x / 0.024) ** 2, 0, 1) ** 0.6
     dy = y - M.MOUTH_Y
     inside_up = smoothstep(h_up + 0.0008, h_up - 0.0008, dy) * (dy >= 0)
     inside_lo = smoothstep(-h_lo - 0.0008, -h_lo + 0.0008, dy) * (dy < 0)
@@ -109,7 +121,8 @@ def demo_gaussians(m: M.DemoMesh, rng: np.random.Generator) -> GaussianSet:
     tone = tone * (1 - 0.12 * cheek) + np.array([0.85, 0.45, 0.42]) * 0.12 * cheek
     lip = lip_mask(x, y)[:, None] * (pts[:, 2] > 0.05)[:, None]
     tone = (1 - lip) * tone + lip * LIP_TONE
-    L.add(tri, pts, L.scale[tri] * 0.9, 0.2, 0.97, L.shade(tri, tone))
+    tone = tone * _occlusion(pts)[:, None]
+    L.add(tri, pts, L.scale[tri] * 0.9, 0.2, 0.97, L.shade(tri, tone, ambient=0.45))
 
     # Hair: a layer lifted off the scalp, darker at the roots, slightly elongated.
     tri, pts = L.sample(in_hair * 1.0, COUNTS["hair"])
@@ -118,11 +131,12 @@ def demo_gaussians(m: M.DemoMesh, rng: np.random.Generator) -> GaussianSet:
     L.add(tri, pts, 0.0045, 0.25, 0.9, L.shade(tri, tone, ambient=0.65), lift=lift, stretch=1.8)
 
     # Eyebrows: short, dark, elongated along the brow arch.
-    brow_face = skin * sum(gauss(cen[:, 0] - s * 0.03, 0.012) * gauss(cen[:, 1] - (0.033 - 12 * (np.abs(cen[:, 0]) - 0.03) ** 2), 0.0035)
-                           for s in (1, -1)) * (cen[:, 2] > 0.04)
+    arch = 0.031 - 10.0 * (np.abs(cen[:, 0]) - 0.03) ** 2
+    brow_face = skin * gauss(np.abs(cen[:, 0]) - 0.031, 0.009) * (np.abs(cen[:, 1] - arch) < 0.0028)
+    brow_face = brow_face * (np.abs(cen[:, 0]) > 0.012) * (cen[:, 2] > 0.04)
     tri, pts = L.sample(brow_face, COUNTS["brows"])
-    L.add(tri, pts, 0.0018, 0.3, 0.85, L.shade(tri, HAIR_TONE * 1.1 * np.ones((len(tri), 1))), lift=0.0006,
-          stretch=2.0)
+    L.add(tri, pts, 0.0012, 0.3, 0.8, L.shade(tri, HAIR_TONE * 1.3 * np.ones((len(tri), 1))), lift=0.0005,
+          stretch=2.2)
 
     # Lashes: a dark line along each upper rim.
     lash_face = np.zeros(len(fp))
@@ -139,9 +153,9 @@ def demo_gaussians(m: M.DemoMesh, rng: np.random.Generator) -> GaussianSet:
         d = (pts - c) / np.linalg.norm(pts - c, axis=1, keepdims=True)
         ang = np.degrees(np.arccos(np.clip(d[:, 2], -1, 1)))
         iris = smoothstep(27.0, 25.0, ang)[:, None]
-        pupil = smoothstep(12.0, 10.0, ang)[:, None]
+        pupil = smoothstep(10.0, 8.5, ang)[:, None]
         ring = gauss(ang - 24.0, 2.0)[:, None]
-        tone = (1 - iris) * np.array([0.93, 0.91, 0.88]) + iris * np.array([0.36, 0.22, 0.12])
+        tone = (1 - iris) * np.array([0.93, 0.91, 0.88]) + iris * np.array([0.45, 0.30, 0.17])
         tone = tone * (1 - 0.5 * ring)
         tone = (1 - pupil) * tone + pupil * np.array([0.03, 0.02, 0.02])
         L.add(tri, pts, L.scale[tri] * 0.6, 0.25, 1.0, tone * rng.uniform(0.97, 1.0, (len(tri), 1)))

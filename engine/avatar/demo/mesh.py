@@ -26,7 +26,7 @@ MOUTH_HALF_WIDTH = 0.024
 EYE_X, EYE_Y = 0.033, 0.012
 EYE_RADIUS = 0.0125
 LID_GAP = 0.0012  # skin wrapped this far outside the eyeball
-EYE_OPENING = (0.0118, 0.0066)  # semi-axes (x, y) of the eye opening
+EYE_OPENING = (0.0128, 0.0072)  # semi-axes (x, y) of the eye opening
 JAW_PIVOT = np.array([0.0, -0.02, 0.0])
 
 # Side-view profile below the cranium: y -> (half width, front depth, back depth).
@@ -35,11 +35,11 @@ _PROFILE_KEYS = np.array([
     (0.00, 0.076, 0.087, 0.097),
     (-0.03, 0.072, 0.086, 0.090),
     (-0.06, 0.064, 0.083, 0.075),
-    (-0.09, 0.052, 0.074, 0.060),
-    (-0.11, 0.046, 0.058, 0.058),
-    (-0.125, 0.048, 0.050, 0.058),
-    (-0.15, 0.050, 0.050, 0.057),
-    (-0.22, 0.056, 0.056, 0.062),
+    (-0.09, 0.056, 0.074, 0.060),
+    (-0.11, 0.049, 0.058, 0.056),
+    (-0.125, 0.044, 0.046, 0.055),
+    (-0.15, 0.044, 0.045, 0.054),
+    (-0.22, 0.052, 0.052, 0.060),
 ])
 _CRANIUM_CENTER_Y = 0.02
 
