@@ -1,0 +1,223 @@
+"""The render thread of one ``AvatarView``.
+
+The thread owns everything a frame needs — the window, the renderer (and so its GL/wgpu
+context), the preparer and the pose buffer — and is the only thread that touches them. The
+view talks to it through :class:`ViewState` (what to draw) and frame requests (futures that
+the next frame fulfils with its pixels). It holds only a weak reference to the view, so a view
+that is dropped without ``dispose()`` is collected and its finalizer stops this thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future
+from typing import Any, Callable
+
+import attrs
+import numpy as np
+
+from ..enums import RenderQuality
+from .bounds import frame_bounds
+from .camera import AvatarTransform, intrinsics, look_at_viewmat
+from .quality import backing_size, splat_budget
+
+log = logging.getLogger("facecast.render")
+
+
+@attrs.define
+class ViewState:
+    """What the view wants drawn; written by API threads under ``RenderLoop.cond``."""
+
+    camera: Any
+    transform: AvatarTransform
+    quality: RenderQuality
+    cap_enabled: bool
+    cap_height: int
+    enabled: bool = True
+    background: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    version: int = 0
+
+
+class RenderLoop:
+    def __init__(self, view_ref: Callable[[], Any], avatar: Any, container: Any, renderer: Any,
+                 state: ViewState, on_first_frame: Callable[[], None], preparer_factory: Callable[..., Any]) -> None:
+        self._view_ref = view_ref
+        self._avatar = avatar
+        self._container = container
+        self._renderer = renderer
+        self._make_preparer = preparer_factory
+        self.state = state
+        self.cond = threading.Condition()
+        self._requests: list[Future] = []
+        self._stop = False
+        self._on_first_frame = on_first_frame
+        self.frames_drawn = 0
+        self.render_size: tuple[int, int] | None = None
+        self.bounds: tuple[float, float, float, float] | None = None  # container pixels
+        self.last_rgba: np.ndarray | None = None
+        self.error: BaseException | None = None
+        self.window_closed = False
+        self.ready = threading.Event()
+        self._window = container if hasattr(container, "_open") else None
+        self.thread = threading.Thread(target=self._run, name="facecast-view-render", daemon=True)
+        self.thread.start()
+
+    # -- API side --------------------------------------------------------------------------------
+
+    def update(self, **changes: Any) -> None:
+        with self.cond:
+            for k, v in changes.items():
+                setattr(self.state, k, v)
+            self.state.version += 1
+            self.cond.notify_all()
+
+    def request_frame(self) -> Future:
+        """A future for the pixels (uint8 RGBA copy) of the next frame drawn."""
+        fut: Future = Future()
+        with self.cond:
+            if self._stop or self.error is not None:
+                fut.set_exception(RuntimeError("the view's render loop has stopped"))
+                return fut
+            self._requests.append(fut)
+            self.cond.notify_all()
+        return fut
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self.cond:
+            self._stop = True
+            self.cond.notify_all()
+        if self.thread is not threading.current_thread():
+            self.thread.join(timeout)
+            if self.thread.is_alive():
+                log.error("render thread did not stop within %.0f s", timeout)
+
+    # -- render thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            self._setup()
+            self.ready.set()
+            self._loop()
+        except BaseException as exc:  # reported to waiters and logged; never raised through the app
+            self.error = exc
+            log.exception("render loop failed")
+        finally:
+            self.ready.set()
+            with self.cond:
+                pending, self._requests = self._requests, []
+                self._stop = True
+            for fut in pending:
+                if not fut.done():
+                    fut.set_exception(RuntimeError(f"the view stopped rendering: {self.error or 'disposed'}"))
+            self._teardown()
+
+    def _setup(self) -> None:
+        w, h = self._target_size()
+        handle = self._window._open(getattr(self._renderer, "glfw_hints", {})) if self._window else None
+        self._renderer.open(w, h, window=handle)
+        self.render_size = (w, h)
+        self._pose = np.zeros(self._avatar.idle.shape[1], np.float32)
+        self._bounds_buf = np.zeros(4, np.float64)
+        self._budget = splat_budget(self._avatar.gaussians.count, self.state.quality)
+        self._preparer = self._make_preparer(self._avatar.head, self._avatar.gaussians, max_splats=self._budget)
+
+    def _teardown(self) -> None:
+        try:
+            self._renderer.close()
+        except Exception:
+            log.exception("closing the renderer failed")
+        if self._window is not None:
+            try:
+                self._window._close()
+            except Exception:
+                log.exception("closing the window failed")
+        self._preparer = None
+
+    def _target_size(self) -> tuple[int, int]:
+        if self._window is not None and self._window.handle is not None:
+            cw, ch = self._window._framebuffer_size()
+        else:
+            cw, ch = self._container.size()
+        s = self.state
+        size = backing_size(max(cw, 1), max(ch, 1), s.quality, s.cap_enabled, s.cap_height)
+        return size.width, size.height
+
+    def _period(self) -> float | None:
+        if self._window is not None:
+            return 1.0 / self._window._refresh_rate()
+        fps = getattr(self._container, "fps", None)
+        return 1.0 / fps if fps else None
+
+    def _loop(self) -> None:
+        period = self._period()
+        next_due = time.monotonic()
+        while True:
+            with self.cond:
+                while not self._stop:
+                    now = time.monotonic()
+                    paced = self.state.enabled and period is not None
+                    if self._requests or (self.state.enabled and self.frames_drawn == 0) or (paced and now >= next_due):
+                        break
+                    timeout = (next_due - now) if paced else None
+                    if self._window is not None:  # keep processing window events while idle
+                        self.cond.wait(0.05 if timeout is None else min(timeout, 0.05))
+                        break
+                    self.cond.wait(timeout)
+                if self._stop:
+                    return
+                requests, self._requests = self._requests, []
+                state = attrs.evolve(self.state)
+            if self._window is not None and not self._window._poll():
+                self.window_closed = True  # the user closed it: stop drawing, answer waiters with None
+                with self.cond:
+                    self.state.enabled = False
+                state.enabled = False
+            now = time.monotonic()
+            if not state.enabled:
+                for fut in requests:
+                    fut.set_result(None)
+                continue
+            if requests or self.frames_drawn == 0 or (period is not None and now >= next_due):
+                self._tick(state, requests)
+                if period is not None:
+                    next_due = max(next_due + period, now)  # after a stall, do not race to catch up
+
+    def _tick(self, state: ViewState, requests: list[Future]) -> None:
+        w, h = self._target_size()
+        if (w, h) != self.render_size:
+            self._renderer.resize(w, h)
+            self.render_size = (w, h)
+        budget = splat_budget(self._avatar.gaussians.count, state.quality)
+        if budget != self._budget:
+            self._budget = budget
+            self._preparer = self._make_preparer(self._avatar.head, self._avatar.gaussians, max_splats=budget)
+        view = self._view_ref()
+        if view is None:
+            self._stop = True
+            return
+        try:
+            view.controller.frame_pose(self._pose)
+        finally:
+            del view
+        viewmat = look_at_viewmat(state.camera)
+        K = intrinsics(state.camera, w, h, state.transform)
+        frame = self._preparer(self._pose, viewmat, K, w, h)
+        self._renderer.draw(frame, state.background)
+        cw, ch = self._container.size()
+        if frame_bounds(frame, self._bounds_buf):
+            sx, sy = cw / w, ch / h
+            x0, y0, x1, y1 = self._bounds_buf
+            self.bounds = (x0 * sx, y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy)
+        else:
+            self.bounds = None
+        if requests:
+            rgba = np.array(self._renderer.read_rgba(), copy=True)
+            self.last_rgba = rgba
+            for fut in requests:
+                if not fut.done():
+                    fut.set_result(rgba)
+        self.frames_drawn += 1
+        if self.frames_drawn == 1:
+            self._on_first_frame()
