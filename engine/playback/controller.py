@@ -441,6 +441,9 @@ class AvatarController:
         old = self._round
         if old is not None and not old.finished:
             self._drop_round(old)  # new audio after end=True interrupts what still plays
+        if self._animation != AnimationType.idle:  # the old round's speech stops; this one's has not begun
+            self._mixer.begin_transition(self._anim_time, INTERRUPT_TO_IDLE_S)
+            self._set_animation(AnimationType.idle)
         motion = None
         if not audio_only:
             motion = self._motion_buffer()
