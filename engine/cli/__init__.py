@@ -15,6 +15,9 @@ COMMANDS = {
     "serve": "run the embedded Motion Server",
     "apps": "manage the Motion Server's apps",
     "keys": "manage the Motion Server's API keys",
+    "device-score": "benchmark the render backends here and show which one is chosen",
+    "render": "render an avatar offscreen to a PNG",
+    "conformance": "run the plugin conformance suite against renderer plugins",
 }
 
 
