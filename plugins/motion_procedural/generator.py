@@ -10,13 +10,13 @@ from engine.motion import layout
 from .features import FrameAnalyzer
 from .kernel import speech_motion, new_state
 
-# Which expression coefficients carry which mouth shape. The demo avatar's blendshapes follow
-# this order (engine/avatar docs); a user-supplied FLAME model gets the same numbers on its
-# first PCA components, which roughly mean the same things.
+# Which expression coefficients carry which mouth shape: the demo avatar's named blendshapes
+# (engine/avatar/demo/expressions.py: mouth_open, lip_pucker, lip_spread, smile, ...). A
+# user-supplied FLAME model gets the same numbers on its first PCA components.
 EXPR_MOUTH_OPEN = 0
-EXPR_SMILE = 1
-EXPR_LIP_ROUND = 2
-EXPR_LIP_SPREAD = 3
+EXPR_LIP_ROUND = 1
+EXPR_LIP_SPREAD = 2
+EXPR_SMILE = 3
 
 BLINK_SHAPE = np.array([0.55, 1.0, 0.75, 0.35, 0.1], np.float32)  # eyelid closure per frame (~200 ms)
 BLINK_INTERVAL_S = (2.0, 6.0)
