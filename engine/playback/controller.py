@@ -82,6 +82,7 @@ class AvatarController:
         self._pending: collections.deque[np.ndarray] = collections.deque()
         self._limit: int | None = None
         self._decision = (StarvationDecision.PLAY, 0.0)
+        self._ease_since: float | None = None
         self._policy_name = "audio_independent"
         self._runner: StarvationRunner | None = None
         self._motion = None  # one MotionBuffer, reused round after round
@@ -298,12 +299,22 @@ class AvatarController:
         waiting = bool(self._pending) or sink.write_position() > position
         decision, starved_for, limit, change = self._policy().tick(rnd, self._round_time, position, now,
                                                                    rate, waiting)
-        self._decision = (decision, starved_for)
+        # An ease to idle runs from the first tick the policy asked for it, not from the stall's start.
+        if decision == StarvationDecision.EASE_TO_IDLE:
+            if self._ease_since is None:
+                self._ease_since = now
+            self._decision = (decision, now - self._ease_since)
+        else:
+            if self._ease_since is not None and decision == StarvationDecision.PLAY:
+                self._mixer.begin_transition(self._anim_time, IDLE_TO_SPEECH_S)  # motion is back
+            self._ease_since = None
+            self._decision = (decision, starved_for)
         if self._policy().policy.holds_audio or self._limit is not None:
             self._apply_limit(limit)
         if change is not None:
             self._queue("on_playback_stall", change)
-        if not rnd.speech_shown and rnd.frames_end > 0 and self._state == ConversationState.playing:
+        if not rnd.speech_shown and rnd.frames_end > 0 and self._state == ConversationState.playing \
+                and decision == StarvationDecision.PLAY:
             rnd.speech_shown = True
             self._mixer.begin_transition(self._anim_time, IDLE_TO_SPEECH_S)
             self._set_animation(AnimationType.mono)
@@ -392,7 +403,7 @@ class AvatarController:
     def _speech_target(self, rnd: Round, idle: np.ndarray) -> tuple[np.ndarray, int | None]:
         mixer = self._mixer
         t = self._round_time
-        decision, starved_for = self._decision
+        decision, for_s = self._decision
         if decision == StarvationDecision.PLAY:
             if rnd.motion.pose_at(t, mixer.speech):
                 return mixer.speech, int(t * MOTION_FPS)
@@ -402,7 +413,7 @@ class AvatarController:
             return mixer.speech, None
         if decision == StarvationDecision.EASE_TO_IDLE:
             ease_s = getattr(self._policy().policy, "ease_seconds", EASE_AFTER_MOTION_S) or EASE_AFTER_MOTION_S
-            return mixer.ease(mixer.speech, idle, starved_for / ease_s), None
+            return mixer.ease(mixer.speech, idle, for_s / ease_s), None
         return mixer.speech, None  # HOLD / PAUSE_AUDIO
 
     def _monitor_tick(self, position: int, speaking: bool, frame_index: int | None) -> None:
@@ -454,6 +465,7 @@ class AvatarController:
         self._round = rnd
         self._round_time = 0.0
         self._decision = (StarvationDecision.PLAY, 0.0)
+        self._ease_since = None
         runner = self._policy()
         runner.reset()
         self._apply_limit(runner.initial_limit(rnd))
