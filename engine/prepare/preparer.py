@@ -1,0 +1,100 @@
+"""``AvatarPreparer``: pose → posed head → bound Gaussians → projected, culled, depth-sorted splats.
+
+The per-frame path is four numba kernels (deform, per-triangle camera transforms, fused
+bind+project, radix sort) writing into buffers made once here, so a frame allocates no arrays.
+Binding and projection are fused: each triangle's frame is folded with the view (A = W·R·k,
+b = W·T + t), and each Gaussian's constant local factor L = R(q)·diag(exp s) is precomputed,
+so its camera-space mean is A·μ + b and its covariance (A·L)(A·L)ᵀ — the same maths as
+``bind_world`` followed by ``project_world``, in one pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..avatar.model import GaussianSet, HeadModel
+from ..errors import AvatarError, ErrorCode
+from .bind import bind_world, camera_triangles, triangle_frames
+from .deform import Deformer
+from .frame import PreparedFrame, camera_arguments
+from .project import local_factors, project_bound
+from .sort import RadixSorter
+
+
+def splat_budget(g: GaussianSet, max_splats: int | None) -> np.ndarray:
+    """Indices of the Gaussians kept under a budget: the largest opacity × projected-area proxy, in original order."""
+    if max_splats is None or max_splats >= g.count:
+        return np.arange(g.count)
+    if max_splats <= 0:
+        raise AvatarError(ErrorCode.playbackInitFailed, f"max_splats must be positive, not {max_splats}")
+    importance = g.opacity.astype(np.float64) * np.exp(g.local_log_scale.astype(np.float64).sum(axis=1) * (2 / 3))
+    return np.sort(np.argsort(-importance, kind="stable")[:max_splats])
+
+
+class AvatarPreparer:
+    """Prepares frames of one avatar for one view; the returned frame's arrays are reused by the next call."""
+
+    def __init__(self, head: HeadModel, gaussians: GaussianSet, max_splats: int | None = None,
+                 near_plane: float = 0.01, far_plane: float = 1e10) -> None:
+        if gaussians.count and int(gaussians.parent.max()) >= len(head.faces):
+            raise AvatarError(ErrorCode.invalidAvatarMetadata,
+                              f"Gaussian parents index triangle {int(gaussians.parent.max())} but the head has "
+                              f"{len(head.faces)} triangles; the Gaussian set belongs to another head")
+        keep = splat_budget(gaussians, max_splats)
+        n = len(keep)
+        self.head = head
+        self.near_plane, self.far_plane = near_plane, far_plane
+        self._deformer = Deformer(head)
+        self._faces = np.ascontiguousarray(head.faces, dtype=np.int32)
+        self._parent = np.ascontiguousarray(gaussians.parent[keep], dtype=np.int32)
+        self._local_xyz = np.ascontiguousarray(gaussians.local_xyz[keep], dtype=np.float32)
+        self._local_rot = np.ascontiguousarray(gaussians.local_rot[keep], dtype=np.float32)
+        self._local_log_scale = np.ascontiguousarray(gaussians.local_log_scale[keep], dtype=np.float32)
+        self._factor = local_factors(self._local_rot, self._local_log_scale)
+        self._tri_a = np.zeros((len(head.faces), 3, 3))
+        self._tri_b = np.zeros((len(head.faces), 3))
+        self._visible = np.zeros(n, dtype=np.uint8)
+        self._sorter = RadixSorter(max(n, 1))
+        self._order = np.zeros(n, dtype=np.int32)
+        self._means2d = np.zeros((n, 2), dtype=np.float32)
+        self._conics = np.zeros((n, 3), dtype=np.float32)
+        self._radii = np.zeros(n, dtype=np.float32)
+        self._depths = np.zeros(n, dtype=np.float32)
+        self._opacities = np.ascontiguousarray(gaussians.opacity[keep], dtype=np.float32)
+        self._colors = np.ascontiguousarray(gaussians.color[keep], dtype=np.float32)
+
+    @property
+    def splat_count(self) -> int:
+        return int(self._parent.shape[0])
+
+    @property
+    def vertices(self) -> np.ndarray:
+        """Posed vertices (V, 3) of the latest call (reused buffer)."""
+        return self._deformer.vertices
+
+    def __call__(self, pose: np.ndarray, viewmat, K, width: int, height: int) -> PreparedFrame:
+        pose = np.asarray(pose, dtype=np.float32)
+        if pose.shape != (self._deformer.dim,) or not np.isfinite(pose).all():
+            raise AvatarError(ErrorCode.animationPlayerNotInitialized,
+                              f"pose must be {self._deformer.dim} finite floats (20 + {self.head.expression_count} "
+                              f"expressions), got shape {pose.shape}")
+        vm, cam = camera_arguments(viewmat, K, width, height, self.near_plane, self.far_plane)
+        verts = self._deformer(pose)
+        camera_triangles(verts, self._faces, vm, self._tri_a, self._tri_b)
+        project_bound(self._tri_a, self._tri_b, self._parent, self._local_xyz, self._factor, self._opacities, cam,
+                      int(width), int(height), self._means2d, self._conics, self._radii, self._depths, self._visible)
+        count = self._sorter.sort_visible(self._depths, self._visible, self._order)
+        return PreparedFrame(int(width), int(height), count, self._order, self._means2d, self._conics, self._radii,
+                             self._depths, self._opacities, self._colors)
+
+    def bound_gaussians(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """World means (N,3), quaternions (N,4, w first) and scales (N,3) for the latest pose (new arrays)."""
+        f = len(self._faces)
+        centroids, frames, scales = np.zeros((f, 3)), np.zeros((f, 3, 3)), np.zeros(f)
+        triangle_frames(self.vertices, self._faces, centroids, frames, scales)
+        n = self.splat_count
+        means, quats, out_scales = (np.zeros((n, 3), np.float32), np.zeros((n, 4), np.float32),
+                                    np.zeros((n, 3), np.float32))
+        bind_world(centroids, frames, scales, self._parent, self._local_xyz, self._local_rot, self._local_log_scale,
+                   means, quats, out_scales)
+        return means, quats, out_scales

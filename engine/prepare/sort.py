@@ -1,0 +1,102 @@
+"""Depth ordering: compaction of visible splats and an LSD radix sort of float32 keys (numba).
+
+Float keys become order-preserving uint32s (flip the sign bit of positives, every bit of negatives).
+The sort uses 11-bit digits (3 passes over 32 bits), one histogram pass for all digits, and skips a
+pass whose digit is the same for every key — splats of one head share the exponent and top
+mantissa bits of their depths, so usually only 2 scatter passes run. LSD is stable, so equal
+depths keep index order (as ``np.argsort(kind="stable")``). All scratch is preallocated by
+:class:`RadixSorter`.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+DIGIT_BITS = 11
+BUCKETS = 1 << DIGIT_BITS
+PASSES = 3  # 11 + 11 + 10 bits
+
+
+@nb.njit(cache=True, nogil=True)
+def sortable_bits(bits):
+    """uint32 whose unsigned order is the float order of the float32 with these ``bits``."""
+    if bits & np.uint32(0x80000000):
+        return ~bits
+    return bits | np.uint32(0x80000000)
+
+
+@nb.njit(cache=True, nogil=True)
+def compact_visible(visible, depth_bits, keys, values):
+    """Gather (sortable depth key, index) of the visible splats into the front of ``keys``/``values``."""
+    m = 0
+    for i in range(visible.shape[0]):
+        if visible[i]:
+            keys[m] = sortable_bits(depth_bits[i])
+            values[m] = i
+            m += 1
+    return m
+
+
+@nb.njit(cache=True, nogil=True)
+def radix_sort(keys, values, m, keys_tmp, values_tmp, hist):
+    """Sort ``keys[:m]`` ascending, permuting ``values[:m]`` alongside; the result ends up in ``keys``/``values``."""
+    hist[:, :] = 0
+    mask = np.uint32(BUCKETS - 1)
+    for i in range(m):
+        k = keys[i]
+        for p in range(PASSES):
+            hist[p, (k >> np.uint32(p * DIGIT_BITS)) & mask] += 1
+    src_k, src_v, dst_k, dst_v = keys, values, keys_tmp, values_tmp
+    swapped = False
+    for p in range(PASSES):
+        shift = np.uint32(p * DIGIT_BITS)
+        if m == 0 or hist[p, (src_k[0] >> shift) & mask] == m:
+            continue  # every key has the same digit here: the pass would not move anything
+        total = 0
+        for b in range(BUCKETS):  # exclusive prefix sums: where each bucket starts
+            count = hist[p, b]
+            hist[p, b] = total
+            total += count
+        for i in range(m):
+            k = src_k[i]
+            d = (k >> shift) & mask
+            at = hist[p, d]
+            hist[p, d] = at + 1
+            dst_k[at] = k
+            dst_v[at] = src_v[i]
+        src_k, src_v, dst_k, dst_v = dst_k, dst_v, src_k, src_v
+        swapped = not swapped
+    if swapped:
+        keys[:m] = keys_tmp[:m]
+        values[:m] = values_tmp[:m]
+
+
+class RadixSorter:
+    """Sorts up to ``capacity`` float32 depths; ``sort_visible`` fills ``order`` front to back."""
+
+    def __init__(self, capacity: int) -> None:
+        self.keys = np.zeros(capacity, dtype=np.uint32)
+        self._keys_tmp = np.zeros(capacity, dtype=np.uint32)
+        self._values_tmp = np.zeros(capacity, dtype=np.int32)
+        self._hist = np.zeros((PASSES, BUCKETS), dtype=np.int64)
+
+    def sort_visible(self, depths: np.ndarray, visible: np.ndarray, order: np.ndarray) -> int:
+        """Write the indices of visible splats, nearest first, to ``order[:M]``; return M."""
+        m = compact_visible(visible, depths.view(np.uint32), self.keys, order)
+        radix_sort(self.keys, order, m, self._keys_tmp, self._values_tmp, self._hist)
+        return m
+
+    def argsort(self, values: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Stable ascending argsort of float32 ``values`` into ``out`` (int32), like ``np.argsort(kind='stable')``."""
+        n = values.shape[0]
+        _keys_of(values.view(np.uint32), self.keys, out)
+        radix_sort(self.keys, out, n, self._keys_tmp, self._values_tmp, self._hist)
+        return out[:n]
+
+
+@nb.njit(cache=True, nogil=True)
+def _keys_of(bits, keys, values):
+    for i in range(bits.shape[0]):
+        keys[i] = sortable_bits(bits[i])
+        values[i] = i
