@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import atexit
 import math
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from concurrent.futures import Future
+from typing import Any, Callable
 
 import numpy as np
 
@@ -77,14 +78,37 @@ def validate_splats(means, quats, scales, opacities, colors, viewmat, K, width, 
 
 
 class _BackendWorker:
-    """A thread that owns one backend's renderer and a projector."""
+    """A daemon thread that owns one backend's renderer and a projector and runs jobs in order.
+
+    (Not a ThreadPoolExecutor: its workers refuse jobs once interpreter shutdown starts, and the
+    renderer must still be closed on its own thread from our atexit hook.)
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"facecast-render-{name}")
         self.renderer = None
         self.projector = None
         self.size = (0, 0)
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=f"facecast-render-{name}", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            fn, args, fut = job
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(fn(*args))
+                except BaseException as exc:
+                    fut.set_exception(exc)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        fut: Future = Future()
+        self._jobs.put((fn, args, fut))
+        return fut
 
     def render(self, args) -> np.ndarray:
         means, quats, scales, opacities, colors, viewmat, K, width, height, bg = args
@@ -111,9 +135,10 @@ class _BackendWorker:
                 self.renderer = None
 
         try:
-            self.pool.submit(release).result(timeout=10)
+            self.submit(release).result(timeout=10)
         finally:
-            self.pool.shutdown(wait=True)
+            self._jobs.put(None)
+            self._thread.join(10)
 
 
 _workers: dict[str, _BackendWorker] = {}
@@ -139,7 +164,7 @@ def render_splats(means, quats, scales, opacities, colors, viewmat, K, width, he
             if backend not in backend_names():
                 make_renderer(backend)  # raises the AvatarError listing the installed renderers
             worker = _workers[backend] = _BackendWorker(backend)
-    return worker.pool.submit(worker.render, args).result()
+    return worker.submit(worker.render, args).result()
 
 
 def shutdown() -> None:

@@ -8,7 +8,7 @@ from engine.contracts.renderer import ProbeResult
 
 
 def probe() -> ProbeResult:
-    """Open the EGL display and read the vendor string; creates no context."""
+    """Initialise the (shared) surfaceless EGL display and read its vendor; creates no context."""
     try:
         from .gl import EGL, PLATFORM_ERROR
     except Exception as exc:  # PyOpenGL or libEGL missing
@@ -23,10 +23,9 @@ def probe() -> ProbeResult:
     major, minor = EGL.EGLint(), EGL.EGLint()
     if not display or not EGL.eglInitialize(display, ctypes.pointer(major), ctypes.pointer(minor)):
         return ProbeResult(False, False, "no EGL surfaceless display (install libegl-mesa0)")
-    try:
-        vendor = EGL.eglQueryString(display, EGL.EGL_VENDOR).decode(errors="replace")
-    finally:
-        EGL.eglTerminate(display)
+    # No eglTerminate: the display handle is shared process-wide, and terminating it would
+    # break any context another renderer has open on it.
+    vendor = EGL.eglQueryString(display, EGL.EGL_VENDOR).decode(errors="replace")
     # Mesa's surfaceless platform renders with llvmpipe unless a render node is present.
     import glob
 

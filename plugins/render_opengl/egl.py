@@ -28,14 +28,12 @@ class SurfacelessContext:
         count = EGL.EGLint()
         if not EGL.eglChooseConfig(self.display, attribs, ctypes.pointer(config), 1, ctypes.pointer(count)) \
                 or count.value < 1:
-            EGL.eglTerminate(self.display)
             raise AvatarError(ErrorCode.playbackInitFailed, "EGL offers no OpenGL config without a surface")
         ctx_attribs = (EGL.EGLint * 7)(EGL.EGL_CONTEXT_MAJOR_VERSION, 3, EGL.EGL_CONTEXT_MINOR_VERSION, 3,
                                        EGL.EGL_CONTEXT_OPENGL_PROFILE_MASK, EGL.EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
                                        EGL.EGL_NONE)
         self.context = EGL.eglCreateContext(self.display, config, EGL.EGL_NO_CONTEXT, ctx_attribs)
         if not self.context:
-            EGL.eglTerminate(self.display)
             raise AvatarError(ErrorCode.playbackInitFailed, "EGL could not create an OpenGL 3.3 core context")
 
     def make_current(self) -> None:
@@ -47,5 +45,5 @@ class SurfacelessContext:
             EGL.eglMakeCurrent(self.display, EGL.EGL_NO_SURFACE, EGL.EGL_NO_SURFACE, EGL.EGL_NO_CONTEXT)
             if self.context:
                 EGL.eglDestroyContext(self.display, self.context)
-            EGL.eglTerminate(self.display)
+            # the display stays initialised: EGL shares it with every other context in the process
         self.display = self.context = None
