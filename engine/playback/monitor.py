@@ -30,8 +30,11 @@ class FrameRateMonitor:
 
     def tick(self, device_now: float, playing: bool, position: int, frame_index: int | None,
              offset_s: float) -> FrameRateInfo | None:
-        if self._start is None:
+        if self._start is None:  # the first tick opens the window; rates count intervals after it
             self._start = device_now
+            self._last_position = position if playing else None
+            self._last_frame = frame_index if playing else None
+            return None
         self._ticks += 1
         if playing:
             if self._last_position == position:
