@@ -1,0 +1,168 @@
+"""Direct mode through a transport the tests register: connect, send, rounds, fallback, close."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+import engine.plugins
+from engine import AvatarError, AvatarSDK, Configuration, ErrorCode
+from engine.playback.controller import AvatarController
+from engine.plugins import PluginManager
+
+from .conftest import RATE, Recorder, run, tone
+from .loopback import LoopbackPlugin, LoopbackTransport
+
+
+@pytest.fixture
+def transports(monkeypatch):
+    LoopbackTransport.instances.clear()
+    monkeypatch.setattr(engine.plugins, "_manager", PluginManager([("loopback_transports", LoopbackPlugin())]))
+
+
+async def direct_controller(avatar, transport="loopback", token="tok-1"):
+    await AvatarSDK.initialize("test-app", Configuration(driving_service_mode="direct", transport=transport,
+                                                         audio_format={"sample_rate": RATE}))
+    if token:
+        AvatarSDK.set_session_token(token)
+    ctl = AvatarController(avatar, audio_sink="virtual")
+    return ctl, Recorder(ctl)
+
+
+async def settle(condition=lambda: False, turns: int = 200):
+    for _ in range(turns):
+        await asyncio.sleep(0)
+        if condition():
+            return
+
+
+async def test_a_full_round_streams_audio_and_plays_the_returned_motion(transports, avatar):
+    ctl, rec = await direct_controller(avatar)
+    await ctl.initialize_audio_context()
+    await ctl.start()
+    transport = LoopbackTransport.instances[-1]
+    ctx = transport.context
+    assert (ctx.app_id, ctx.avatar_id, ctx.session_token, ctx.audio_format.sample_rate) == \
+        ("test-app", "demo", "tok-1", RATE)
+    assert await rec.take() == [("connection_state", "connecting"), ("connection_state", "connected")]
+    audio = tone(1.0)
+    cid = ctl.send(audio[:16000])
+    assert ctl.send(audio[16000:], end=True) == cid
+    await settle(lambda: len(transport.audio.get(cid, b"")) == len(audio) and ctl._round.motion_ended)
+    assert bytes(transport.audio[cid]) == audio  # every byte reached the Motion Server, in order
+    run(ctl, 1.1)
+    assert await rec.take() == [("conversation_state", "playing"), ("animation_state", "mono"),
+                                ("conversation_state", "idle"), ("animation_state", "idle")]
+    assert ctl._round.frames_end == 25
+    await ctl.close()
+    assert transport.closed
+    assert await rec.take() == [("connection_state", "disconnected")]
+    ctl.dispose()
+
+
+async def test_start_twice_and_start_without_token(transports, avatar):
+    ctl, rec = await direct_controller(avatar, token=None)
+    with pytest.raises(AvatarError) as err:
+        await ctl.start()
+    assert err.value.code == ErrorCode.sessionTokenInvalid and "set_session_token" in err.value.message
+    AvatarSDK.set_session_token("tok-2")
+    first = asyncio.ensure_future(ctl.start())
+    await asyncio.sleep(0)
+    with pytest.raises(AvatarError) as err:
+        await ctl.start()
+    assert err.value.code == ErrorCode.connectionInProgress
+    await first
+    with pytest.raises(AvatarError) as err:
+        await ctl.start()
+    assert err.value.code == ErrorCode.connectionInProgress
+    with pytest.raises(AvatarError) as err:
+        ctl.send(tone(0.1))
+    assert err.value.code == ErrorCode.audioContextNotInitialized
+    ctl.dispose()
+
+
+async def test_interrupt_and_new_rounds_reach_the_transport_and_stale_motion_is_ignored(transports, avatar):
+    ctl, rec = await direct_controller(avatar)
+    await ctl.initialize_audio_context()
+    await ctl.start()
+    transport = LoopbackTransport.instances[-1]
+    first = ctl.send(tone(1.0), end=True)
+    await settle(lambda: ctl._round.motion_ended)
+    run(ctl, 0.3)
+    second = ctl.send(tone(0.5))  # new audio after end: a new round, the old one is interrupted
+    await settle(lambda: second in transport.audio)
+    assert transport.interrupted == [first]
+    before = ctl._round.frames_end
+    assert ctl._round.id == second and before > 0
+    transport.replay(first, np.zeros((25, 70), np.float32), 0, True)  # late motion for the old round
+    assert ctl._round.frames_end == before and ctl._round.motion_ended is False
+    ctl.interrupt()
+    await settle(lambda: transport.interrupted == [first, second])
+    assert transport.interrupted == [first, second]
+    assert await rec.take() == [("connection_state", "connecting"), ("connection_state", "connected"),
+                                ("conversation_state", "playing"), ("animation_state", "mono"),
+                                ("animation_state", "idle"), ("conversation_state", "idle")]
+    ctl.dispose()
+    await settle(lambda: transport.closed)
+    assert transport.closed
+
+
+async def test_no_connection_within_the_deadline_falls_back_to_audio_only(transports, avatar):
+    ctl, rec = await direct_controller(avatar, transport="silent")
+    errors = []
+    ctl.on_error = errors.append
+    ctl.connect_timeout_s = 0.2  # the seed's 15 s, shortened for the test
+    await ctl.initialize_audio_context()
+    await ctl.start()  # returns: audio still plays
+    await settle(lambda: errors)
+    assert [e.code for e in errors] == [ErrorCode.sessionTimeout] and "0.2 s" in errors[0].message
+    cid = ctl.send(tone(1.0), end=True)
+    assert cid
+    run(ctl, 0.5)
+    ctl.interrupt()  # fallback playback is interruptible
+    assert await rec.take() == [("connection_state", "connecting"), ("connection_state", "failed"),
+                                ("conversation_state", "playing"), ("conversation_state", "idle")]
+    assert ctl.audio_sink.played_samples() == RATE // 2
+    assert LoopbackTransport.instances[-1].closed
+    ctl.dispose()
+
+
+async def test_refused_credentials_raise_and_report_failed(transports, avatar):
+    ctl, rec = await direct_controller(avatar, transport="refusing")
+    with pytest.raises(AvatarError) as err:
+        await ctl.start()
+    assert err.value.code == ErrorCode.sessionTokenInvalid
+    events = await rec.take()
+    assert events[:2] == [("connection_state", "connecting"), ("connection_state", "failed")]
+    assert events[2][0] == "error" and events[2][1].code == ErrorCode.sessionTokenInvalid
+    ctl.dispose()
+
+
+async def test_a_connection_lost_mid_round_keeps_the_audio_playing(transports, avatar):
+    ctl, rec = await direct_controller(avatar)
+    await ctl.initialize_audio_context()
+    await ctl.start()
+    transport = LoopbackTransport.instances[-1]
+    ctl.frame_starvation_mode = "strict_sync"
+    ctl.send(tone(2.0)[: RATE], end=False)  # half the audio, no end: motion for 1 s only
+    await settle(lambda: ctl._round.frames_end >= 24)
+    run(ctl, 0.5)
+    transport.drop()
+    await settle()
+    ctl.send(tone(2.0)[RATE:], end=True)  # the rest plays audio-only, never waiting for motion
+    run(ctl, 1.6)
+    assert ctl.get_audio_time() == pytest.approx(2.0)
+    events = await rec.take()
+    assert ("connection_state", "failed") in events
+    assert events[-2:] == [("conversation_state", "idle"), ("animation_state", "idle")]
+    ctl.dispose()
+
+
+async def test_unknown_transport_name(transports, avatar):
+    ctl, _ = await direct_controller(avatar, transport="carrier-pigeon")
+    with pytest.raises(AvatarError) as err:
+        await ctl.start()
+    assert err.value.code == ErrorCode.networkLayerNotAvailable and "loopback" in err.value.message
+    ctl.dispose()
