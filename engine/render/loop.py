@@ -209,7 +209,7 @@ class RenderLoop:
         if frame_bounds(frame, self._bounds_buf):
             sx, sy = cw / w, ch / h
             x0, y0, x1, y1 = self._bounds_buf
-            self.bounds = (x0 * sx, y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy)
+            self.bounds = (float(x0 * sx), float(y0 * sy), float((x1 - x0) * sx), float((y1 - y0) * sy))
         else:
             self.bounds = None
         if requests:

@@ -207,9 +207,10 @@ class AvatarView:
             raise AvatarError(ErrorCode.playbackInitFailed, f"fps must be in (0, 1000], not {fps!r}")
         period = 1.0 / fps
         start = time.monotonic()
-        n = 0
-        while not self._disposed and (count is None or n < count):
-            delay = start + n * period - time.monotonic()
+        slot = 0  # index of the next frame time on the fps grid
+        yielded = 0
+        while not self._disposed and (count is None or yielded < count):
+            delay = start + slot * period - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
             fut = self._render.request_frame()
@@ -221,10 +222,9 @@ class AvatarView:
                 await asyncio.sleep(period)
                 continue
             yield time.monotonic() - start, rgba
-            n += 1
-            behind = time.monotonic() - (start + n * period)
-            if behind > period:
-                n += int(behind / period)  # skip the frames we are too late for
+            yielded += 1
+            # next grid slot not already in the past: late frames are dropped, not queued
+            slot = max(slot + 1, int((time.monotonic() - start) / period))
 
     # -- engine-internal ------------------------------------------------------------------------
 
