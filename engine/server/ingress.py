@@ -63,7 +63,9 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
     server = request.app[SERVER_KEY]
     # aiohttp's own cap is a backstop twice the protocol limit: between the two the session answers
     # with a SERVER_ERROR; beyond it the frame is refused with close code 1009 before it is buffered.
-    ws = web.WebSocketResponse(max_msg_size=2 * server.limits.max_message_bytes, heartbeat=HEARTBEAT_S)
+    # No permessage-deflate: PCM audio does not compress and zlib would cost more CPU than the motion.
+    ws = web.WebSocketResponse(max_msg_size=2 * server.limits.max_message_bytes, heartbeat=HEARTBEAT_S,
+                               compress=False)
     if not ws.can_prepare(request).ok:
         return error_response(400, "websocketRequired", "this endpoint speaks WebSocket only (protocol.md)")
     await ws.prepare(request)

@@ -1,17 +1,20 @@
-"""The numba recurrence that turns audio features into mouth and head motion, frame by frame.
+"""The numba kernel that turns analysed 40 ms windows into complete FLAME keyframes.
 
-Everything here is causal one-pole smoothing over per-session state, so the output of a
-keyframe depends only on audio up to the end of its own window.
+Everything here is causal one-pole smoothing over per-session state, so keyframe i depends
+only on audio up to the end of its own window. One call handles a batch of windows; per
+window it costs a few microseconds (the FFT before it is numpy's).
 """
 
 from __future__ import annotations
+
+import math
 
 import numba
 import numpy as np
 
 # state slots
-FLOOR, PEAK, JAW, ROUND, SPREAD, SMILE, ENERGY = range(7)
-STATE_SIZE = 7
+FLOOR, PEAK, JAW, ROUND, SPREAD, SMILE, ENERGY, FRAME, NEXT_BLINK, GAP_INDEX = range(10)
+STATE_SIZE = 10
 
 FLOOR_MIN_DB, FLOOR_MAX_DB = -70.0, -25.0
 FLOOR_RISE_DB = 0.06  # per frame (1.5 dB/s): the floor creeps up through steady noise...
@@ -19,37 +22,59 @@ FLOOR_FALL = 0.5  # ...and drops quickly to a quieter level
 MIN_RANGE_DB = 24.0  # the loudest recent speech sits at least this far above the floor
 PEAK_DECAY_DB = 0.04  # per frame (1 dB/s): the peak tracker forgets a shout over ~20 s
 JAW_MAX_RAD = 0.30
+CENTROID_DARK_HZ, CENTROID_SPAN_HZ = 900.0, 2200.0
+
+# layout (engine.motion.layout): translation 0-2, rotation 3-5, neck 6-8, jaw 9-11, eyes 12-17, lids 18-19
+ROT, NECK, JAW_X, EYE_L, EYE_R, LIDS, EXPR = 3, 6, 9, 12, 15, 18, 20
 
 
 @numba.njit(cache=True, nogil=True)
-def speech_motion(features, state, out):
-    """Fill ``out (K, 5)`` with jaw opening (rad), lip round, lip spread, smile, speech energy (0..1).
+def _features(frame, power, freqs, bands):
+    """Level (dBFS), low/mid/high band energy fractions and spectral centroid (Hz) of one window."""
+    acc = 0.0
+    for s in range(frame.shape[0]):
+        acc += frame[s] * frame[s]
+    level = 20.0 * math.log10(math.sqrt(acc / frame.shape[0]) + 1e-9)
+    e = np.zeros(3)
+    total = 1e-12
+    weighted = 0.0
+    for b in range(bands.shape[0]):
+        lo, hi = bands[b, 0], bands[b, 1]
+        for i in range(lo, hi):
+            e[b] += power[i]
+            weighted += power[i] * freqs[i]
+        total += e[b]
+    return level, e[0] / total, e[1] / total, e[2] / total, weighted / total
 
-    ``features (K, 5)``: level dBFS, low, mid, high band fractions, centroid Hz (see features.py).
-    ``state (6,)`` is updated in place.
+
+@numba.njit(cache=True, nogil=True)
+def speech_keyframes(frames, spectrum, freqs, bands, state, sway_freq, sway_phase, blink_shape, blink_gaps,
+                     channels, out):
+    """Fill ``out (K, D)`` (zeroed) from ``frames (K, W)`` in [-1, 1] and their ``spectrum (K, B)``.
+
+    ``bands (3, 2)``: bin ranges of the low/mid/high bands; ``sway_freq``/``sway_phase (6, 2)``:
+    head xyz and neck xyz sinusoids; ``blink_gaps``: frames between blinks, consumed from
+    ``state[GAP_INDEX]``; ``channels (4,)``: expression index of mouth open, round, spread, smile
+    (-1 when the avatar has fewer expressions).
     """
-    for k in range(features.shape[0]):
-        level = features[k, 0]
-        low = features[k, 1]
-        mid = features[k, 2]
-        high = features[k, 3]
-        centroid = features[k, 4]
+    power = np.empty(spectrum.shape[1])
+    for k in range(frames.shape[0]):
+        for i in range(spectrum.shape[1]):
+            power[i] = spectrum[k, i].real ** 2 + spectrum[k, i].imag ** 2
+        level, low, mid, high, centroid = _features(frames[k], power, freqs, bands)
         floor = state[FLOOR]
-        if level < floor:
-            floor += FLOOR_FALL * (level - floor)
-        else:
-            floor += FLOOR_RISE_DB
+        floor = floor + FLOOR_FALL * (level - floor) if level < floor else floor + FLOOR_RISE_DB
         floor = min(max(floor, FLOOR_MIN_DB), FLOOR_MAX_DB)
         state[FLOOR] = floor
-        # Adaptive gain: loudness is measured between the noise floor and the recent peak, so
-        # a quiet speaker opens the mouth as far as a loud one.
+        # Adaptive gain: loudness between the noise floor and the recent peak, so a quiet
+        # speaker opens the mouth as far as a loud one.
         peak = max(state[PEAK] - PEAK_DECAY_DB, level, floor + MIN_RANGE_DB)
         state[PEAK] = peak
         activity = min(max((level - floor - 4.0) / (peak - floor - 2.0), 0.0), 1.0)
         # Open vowels put their energy low and mid; fricatives (high band) barely open the jaw.
         voiced = min(low + mid + 0.3 * high, 1.0)
         openness = activity ** 0.7 * (0.35 + 0.65 * voiced)
-        bright = min(max((centroid - 900.0) / 2200.0, 0.0), 1.0)
+        bright = min(max((centroid - CENTROID_DARK_HZ) / CENTROID_SPAN_HZ, 0.0), 1.0)
         round_target = activity * (1.0 - bright) * min(low * 1.6, 1.0)
         spread_target = activity * bright * (0.5 + 0.5 * high)
         # Fast attack, slower release: mouths snap open and relax shut.
@@ -59,15 +84,47 @@ def speech_motion(features, state, out):
         state[SPREAD] += 0.45 * (spread_target - state[SPREAD])
         state[ENERGY] += 0.08 * (activity - state[ENERGY])
         state[SMILE] += 0.03 * (0.15 + 0.35 * state[ENERGY] - state[SMILE])
-        out[k, 0] = JAW_MAX_RAD * state[JAW]
-        out[k, 1] = state[ROUND]
-        out[k, 2] = state[SPREAD]
-        out[k, 3] = state[SMILE]
-        out[k, 4] = state[ENERGY]
+        jaw = JAW_MAX_RAD * state[JAW]
+        out[k, JAW_X] = jaw
+        mouth = (state[JAW], state[ROUND], state[SPREAD], state[SMILE])
+        for c in range(4):
+            if channels[c] >= 0:
+                out[k, EXPR + channels[c]] = mouth[c]
+        # Sway grows with sustained loudness; the neck also nods a little with each opening.
+        t = state[FRAME] / 25.0
+        amplitude = 0.012 + 0.035 * state[ENERGY]
+        for axis in range(6):
+            wave = 0.0
+            for j in range(2):
+                wave += math.sin(2.0 * math.pi * sway_freq[axis, j] * t + sway_phase[axis, j])
+            if axis < 3:
+                out[k, ROT + axis] = 0.5 * amplitude * wave
+            else:
+                out[k, NECK + axis - 3] = amplitude * wave
+        out[k, NECK] += 0.12 * jaw
+        # Eyes counter-rotate so the gaze stays on the camera while the head moves.
+        for axis in range(2):
+            gaze = -0.6 * (out[k, ROT + axis] + out[k, NECK + axis])
+            out[k, EYE_L + axis] = gaze
+            out[k, EYE_R + axis] = gaze
+        phase = int(state[FRAME] - state[NEXT_BLINK])
+        if phase >= blink_shape.shape[0]:
+            state[NEXT_BLINK] = state[FRAME] + blink_gaps[min(int(state[GAP_INDEX]), blink_gaps.shape[0] - 1)]
+            state[GAP_INDEX] += 1
+        elif phase >= 0:
+            out[k, LIDS] = blink_shape[phase]
+            out[k, LIDS + 1] = blink_shape[phase]
+        state[FRAME] += 1
 
 
-def new_state() -> np.ndarray:
+def new_state(first_blink: float) -> np.ndarray:
     state = np.zeros(STATE_SIZE, np.float64)
     state[FLOOR] = FLOOR_MIN_DB
     state[PEAK] = FLOOR_MIN_DB + MIN_RANGE_DB
+    state[NEXT_BLINK] = first_blink
     return state
+
+
+def reset_round(state: np.ndarray) -> None:
+    """Forget the mouth of the round; keep the channel (floor, peak) and the session's clock and blinks."""
+    state[JAW:FRAME] = 0.0

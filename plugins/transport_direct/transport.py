@@ -152,7 +152,7 @@ class DirectTransport:
         headers = {"X-App-ID": self.ctx.app_id, "X-Session-Key": self.ctx.session_token or ""}
         try:
             ws = await connect(self._url(), additional_headers=headers, open_timeout=self.confirm_timeout,
-                               max_size=4 * 1024 * 1024, max_queue=64)
+                               max_size=4 * 1024 * 1024, max_queue=64, compression=None)
         except (OSError, asyncio.TimeoutError, TimeoutError, websockets.InvalidHandshake, websockets.InvalidURI) as exc:
             raise AvatarError(ErrorCode.websocketError, f"cannot open {self._url()}: {exc}") from None
         try:
