@@ -17,14 +17,14 @@ _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same arrays give the sam
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     """Deflate-compressed ``.npz`` of ``arrays`` (in the given key order), with fixed metadata."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
         for key, value in arrays.items():
             member = io.BytesIO()
             np.lib.format.write_array(member, np.ascontiguousarray(value), allow_pickle=False)
             info = zipfile.ZipInfo(f"{key}.npy", date_time=_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            zf.writestr(info, member.getvalue(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+            zf.writestr(info, member.getvalue(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
     return buf.getvalue()
 
 

@@ -121,7 +121,9 @@ def gaussians_from_arrays(arrays: dict, count: int, faces: int, what: str = "gau
         color=as_float(arrays, "color", (n, 3), what),
     )
     check_gaussians(gs, n, faces, what)
-    rot /= np.linalg.norm(rot, axis=1, keepdims=True)  # exact unit length for the kernels
+    norms = np.linalg.norm(rot, axis=1, keepdims=True)
+    if np.abs(norms - 1.0).max() > 1e-6:  # kernels assume unit length; leave exact data bit-identical
+        rot /= norms
     return gs
 
 
