@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 
 from ..enums import ConnectionState
 from ..errors import AvatarError, ErrorCode
@@ -25,19 +26,29 @@ _OUTBOX_LIMIT = 4096  # chunks; the controller also bounds queued audio by durat
 
 
 class LinkListener:
-    """The ``TransportListener`` handed to the transport; forwards to the controller."""
+    """The ``TransportListener`` handed to the transport; forwards to the controller.
+
+    It holds the controller weakly: a transport's running tasks must not keep a view that
+    the app dropped without ``dispose()`` alive.
+    """
 
     def __init__(self, controller) -> None:
-        self._controller = controller
+        self._controller = weakref.ref(controller)
 
     def on_animation(self, message: bytes) -> None:
-        self._controller._on_transport_animation(message)
+        controller = self._controller()
+        if controller is not None:
+            controller._on_transport_animation(message)
 
     def on_connection_state(self, state: ConnectionState) -> None:
-        self._controller._on_transport_state(ConnectionState(state))
+        controller = self._controller()
+        if controller is not None:
+            controller._on_transport_state(ConnectionState(state))
 
     def on_error(self, error: AvatarError) -> None:
-        self._controller._emit_error(error)
+        controller = self._controller()
+        if controller is not None:
+            controller._emit_error(error)
 
 
 class DirectLink:

@@ -15,6 +15,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 
 import numpy as np
@@ -99,6 +100,9 @@ class AvatarController:
         self._ticker: threading.Thread | None = None
         self._stop = threading.Event()
         self._disposed = False
+        # What must be released even if the app drops the view without dispose().
+        self._held = {"stop": self._stop, "sink": None, "events": self._events}
+        self._finalizer = weakref.finalize(self, _release, self._held)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -205,6 +209,7 @@ class AvatarController:
                 raise AvatarError(ErrorCode.playbackInitFailed,
                                   "cannot change the audio sink while a round plays; interrupt() first")
             old, self._sink = self._sink, None
+            self._held["sink"] = None
             self._stop_ticker()
             if old is not None:
                 old.close()
@@ -240,14 +245,16 @@ class AvatarController:
         sink.set_volume(self._volume)
         sink.start()
         self._sink = sink
+        self._held["sink"] = sink
         self._last_device_time = None
         if sink.real_time:
             self._start_ticker()
         return sink
 
     def _start_ticker(self) -> None:
-        self._stop.clear()
-        self._ticker = threading.Thread(target=self._tick_loop, name="facecast-controller", daemon=True)
+        self._stop = self._held["stop"] = threading.Event()
+        self._ticker = threading.Thread(target=_tick_loop, args=(weakref.ref(self), self._stop),
+                                        name="facecast-controller", daemon=True)
         self._ticker.start()
 
     def _stop_ticker(self) -> None:
@@ -256,17 +263,12 @@ class AvatarController:
         if ticker is not None and ticker is not threading.current_thread():
             ticker.join(timeout=2.0)
 
-    def _tick_loop(self) -> None:
-        # Round ends and stalls must happen even when no view is rendering.
-        while not self._stop.wait(TICK_S):
-            try:
-                with self._lock:
-                    if self._disposed:
-                        return
-                    self._update()
-                self._dispatch()
-            except Exception:
-                log.exception("controller tick failed")
+    def _tick(self) -> None:
+        with self._lock:
+            if self._disposed:
+                return
+            self._update()
+        self._dispatch()
 
     # ------------------------------------------------------------------ the tick
 
@@ -761,6 +763,7 @@ class AvatarController:
         self._stop_ticker()
         if sink is not None:
             sink.close()
+        self._finalizer.detach()
         for closer in (link, transport):
             if closer is not None:
                 _close_soon(closer, self._events.loop)
@@ -775,6 +778,32 @@ class AvatarController:
             raise AvatarError(ErrorCode.playbackStartFailed,
                               f"{what} is for {mode.value} mode but the SDK is configured for {actual.value} "
                               f"mode; use {instead}, or initialize with driving_service_mode={mode.value!r}")
+
+
+def _tick_loop(ref: "weakref.ref[AvatarController]", stop: threading.Event) -> None:
+    """Round ends and stalls must happen even when no view renders; holds the controller weakly."""
+    while not stop.wait(TICK_S):
+        controller = ref()
+        if controller is None:
+            return
+        try:
+            controller._tick()
+        except Exception:
+            log.exception("controller tick failed")
+        del controller
+
+
+def _release(held: dict) -> None:
+    """Finalizer of a controller that was dropped without ``dispose()``: free the device and threads."""
+    stop = held.get("stop")
+    if stop is not None:
+        stop.set()
+    sink = held.get("sink")
+    if sink is not None:
+        sink.close()
+    events = held.get("events")
+    if events is not None:
+        events.close()
 
 
 def _policy_name(mode) -> str:
