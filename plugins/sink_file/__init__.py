@@ -23,10 +23,11 @@ class FileSink(SimulatedSink):
                  capacity_s: float = DEFAULT_CAPACITY_S, block: int | None = None) -> None:
         super().__init__(sample_rate, real_time=real_time, capacity_s=capacity_s, block=block)
         try:
-            self._wav = wave.open(os.fspath(path), "wb")
+            self._file = open(os.fspath(path), "wb")  # opened here so a bad path fails before wave is involved
         except OSError as exc:
             raise engine.AvatarError(engine.ErrorCode.playbackInitFailed,
                                      f"file sink cannot open {os.fspath(path)!r} for writing: {exc}") from None
+        self._wav = wave.open(self._file, "wb")
         self._wav.setnchannels(1)
         self._wav.setsampwidth(2)
         self._wav.setframerate(sample_rate)
@@ -52,6 +53,7 @@ class FileSink(SimulatedSink):
     def _close_device(self) -> None:
         super()._close_device()
         self._wav.close()
+        self._file.close()
 
 
 def make_file_sink(sample_rate: int, **options) -> FileSink:
