@@ -11,6 +11,8 @@ from ..version import __version__
 # module name -> one-line help; each module defines add_arguments(parser) and run(args) -> int
 COMMANDS = {
     "plugins": "list the installed plugins and what they register",
+    "make-demo-avatar": "regenerate the procedural demo avatar package",
+    "convert-flame": "convert a FLAME model file into a pickle-free .npz",
     "bench": "run a benchmark suite against its baseline",
     "serve": "run the embedded Motion Server",
     "apps": "manage the Motion Server's apps",
