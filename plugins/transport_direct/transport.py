@@ -35,8 +35,9 @@ class DirectTransport:
 
     def __init__(self, context: TransportContext, *, connect_timeout: float = 15.0, confirm_timeout: float = 10.0,
                  max_reconnects: int = 5, backoff_s: tuple[float, float] = (0.2, 3.0), queue_size: int = 256,
-                 replay_seconds: float = 60.0) -> None:
+                 replay_seconds: float = 60.0, chunk_seconds: float = 0.5) -> None:
         self.ctx = context
+        self.chunk_bytes = max(2, int(chunk_seconds * context.audio_format.sample_rate) * 2)
         self.connect_timeout = connect_timeout
         self.confirm_timeout = confirm_timeout
         self.max_reconnects = max_reconnects
@@ -92,7 +93,12 @@ class DirectTransport:
     async def send_audio(self, req_id: str, pcm16: bytes, end: bool) -> None:
         if self._closed or self._state == ConnectionState.failed:
             return  # the controller heard about the failure and plays audio only
-        await self._enqueue(("audio", req_id, audio_input(req_id, pcm16, end)))
+        # Long buffers go out in chunks: under the server's message limit, and the server can
+        # answer the first chunk while the rest is still on the wire.
+        step = self.chunk_bytes
+        for at in range(0, max(len(pcm16), 1), step):
+            last = at + step >= len(pcm16)
+            await self._enqueue(("audio", req_id, audio_input(req_id, pcm16[at:at + step], end and last)))
 
     async def interrupt(self, req_id: str) -> None:
         self._interrupted.append(req_id)  # from now on nothing of this round reaches the listener

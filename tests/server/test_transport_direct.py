@@ -241,3 +241,14 @@ async def test_server_killed_mid_round_reports_abnormal_close_then_failed(tmp_pa
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def test_long_audio_is_sent_in_chunks_under_the_message_limit(motion_server):
+    transport, listener = make_transport(motion_server, await motion_server.token(), chunk_seconds=0.25)
+    await transport.connect()
+    limit_s = motion_server.server.limits.max_message_bytes / 32000
+    await transport.send_audio("long", speech_like(limit_s + 2.0), True)  # one buffer over the server's limit
+    await listener.wait_for(lambda: "long" in listener.ends)
+    assert listener.frames["long"] == set(range(int((limit_s + 2.0) * 25 + 0.999)))
+    assert not listener.errors
+    await transport.close()
