@@ -17,16 +17,24 @@ import math
 import numba as nb
 import numpy as np
 
-from .rotation import matrix_to_quat, quat_to_matrix
+from .rotation import matrix_to_quat, mul3, quat_to_matrix
 
 
 @nb.njit(cache=True, nogil=True)
-def _frame(vertices, faces, f):
-    """(T, R row-major 9-tuple, k) of triangle ``f``, float64."""
+def _corners(vertices, faces, f):
+    """The 9 coordinates of triangle ``f`` as float64 scalars (no row views: they would touch refcounts)."""
     i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
-    x0, y0, z0 = np.float64(vertices[i0, 0]), np.float64(vertices[i0, 1]), np.float64(vertices[i0, 2])
-    ex, ey, ez = vertices[i1, 0] - x0, vertices[i1, 1] - y0, vertices[i1, 2] - z0
-    fx, fy, fz = vertices[i2, 0] - x0, vertices[i2, 1] - y0, vertices[i2, 2] - z0
+    return (np.float64(vertices[i0, 0]), np.float64(vertices[i0, 1]), np.float64(vertices[i0, 2]),
+            np.float64(vertices[i1, 0]), np.float64(vertices[i1, 1]), np.float64(vertices[i1, 2]),
+            np.float64(vertices[i2, 0]), np.float64(vertices[i2, 1]), np.float64(vertices[i2, 2]))
+
+
+@nb.njit(cache=True, nogil=True)
+def _frame(c):
+    """(T, R row-major 9-tuple, k) of the triangle with corner coordinates ``c``."""
+    x0, y0, z0 = c[0], c[1], c[2]
+    ex, ey, ez = c[3] - x0, c[4] - y0, c[5] - z0
+    fx, fy, fz = c[6] - x0, c[7] - y0, c[8] - z0
     length = math.sqrt(ex * ex + ey * ey + ez * ez)
     ax, ay, az = ex / length, ey / length, ez / length
     nx, ny, nz = ay * fz - az * fy, az * fx - ax * fz, ax * fy - ay * fx
@@ -38,21 +46,11 @@ def _frame(vertices, faces, f):
     return t, r, 0.5 * (length + height)
 
 
-@nb.njit(cache=True, nogil=True)
-def _mul3(r, q):
-    """Product of two 3×3 matrices given as row-major 9-tuples."""
-    return (r[0] * q[0] + r[1] * q[3] + r[2] * q[6], r[0] * q[1] + r[1] * q[4] + r[2] * q[7],
-            r[0] * q[2] + r[1] * q[5] + r[2] * q[8], r[3] * q[0] + r[4] * q[3] + r[5] * q[6],
-            r[3] * q[1] + r[4] * q[4] + r[5] * q[7], r[3] * q[2] + r[4] * q[5] + r[5] * q[8],
-            r[6] * q[0] + r[7] * q[3] + r[8] * q[6], r[6] * q[1] + r[7] * q[4] + r[8] * q[7],
-            r[6] * q[2] + r[7] * q[5] + r[8] * q[8])
-
-
 @nb.njit(cache=True, nogil=True, parallel=True)
 def triangle_frames(vertices, faces, centroids, frames, scales):
     """Fill centroids (F,3), frames (F,3,3) and scales (F,) from posed ``vertices``."""
     for f in nb.prange(faces.shape[0]):
-        t, r, k = _frame(vertices, faces, f)
+        t, r, k = _frame(_corners(vertices, faces, f))
         for a in range(3):
             centroids[f, a] = t[a]
             for b in range(3):
@@ -66,14 +64,15 @@ def bind_world(centroids, frames, scales, parent, local_xyz, local_rot, local_lo
     for n in nb.prange(parent.shape[0]):
         f = parent[n]
         k = scales[f]
-        r = frames[f]
         for a in range(3):
-            means[n, a] = k * (r[a, 0] * local_xyz[n, 0] + r[a, 1] * local_xyz[n, 1] + r[a, 2] * local_xyz[n, 2]) \
-                + centroids[f, a]
+            means[n, a] = k * (frames[f, a, 0] * local_xyz[n, 0] + frames[f, a, 1] * local_xyz[n, 1]
+                               + frames[f, a, 2] * local_xyz[n, 2]) + centroids[f, a]
             out_scales[n, a] = k * math.exp(local_log_scale[n, a])
         q = quat_to_matrix(np.float64(local_rot[n, 0]), np.float64(local_rot[n, 1]), np.float64(local_rot[n, 2]),
                            np.float64(local_rot[n, 3]))
-        m = _mul3((r[0, 0], r[0, 1], r[0, 2], r[1, 0], r[1, 1], r[1, 2], r[2, 0], r[2, 1], r[2, 2]), q)
+        r = (frames[f, 0, 0], frames[f, 0, 1], frames[f, 0, 2], frames[f, 1, 0], frames[f, 1, 1], frames[f, 1, 2],
+             frames[f, 2, 0], frames[f, 2, 1], frames[f, 2, 2])
+        m = mul3(r, q)
         w, x, y, z = matrix_to_quat(m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8])
         quats[n, 0], quats[n, 1], quats[n, 2], quats[n, 3] = w, x, y, z
 
@@ -82,7 +81,7 @@ def bind_world(centroids, frames, scales, parent, local_xyz, local_rot, local_lo
 def camera_triangles(vertices, faces, viewmat, tri_a, tri_b):
     """Per triangle: A = W·R·k (F,3,3) and b = W·T + t (F,3), with (W | t) = viewmat[:3]."""
     for f in nb.prange(faces.shape[0]):
-        t, r, k = _frame(vertices, faces, f)
+        t, r, k = _frame(_corners(vertices, faces, f))
         for a in range(3):
             w0, w1, w2 = viewmat[a, 0], viewmat[a, 1], viewmat[a, 2]
             for b in range(3):

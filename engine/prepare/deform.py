@@ -88,11 +88,10 @@ def _skin(template, basis, coefs, active, n_active, weights, rel, translation, p
             ox, oy, oz = translation[0], translation[1], translation[2]
             for j in range(5):
                 w = weights[v, j]
-                if w != 0.0:
-                    m = rel[j]
-                    ox += w * (m[0, 0] * x + m[0, 1] * y + m[0, 2] * z + m[0, 3])
-                    oy += w * (m[1, 0] * x + m[1, 1] * y + m[1, 2] * z + m[1, 3])
-                    oz += w * (m[2, 0] * x + m[2, 1] * y + m[2, 2] * z + m[2, 3])
+                if w != 0.0:  # index `rel` directly: a row view would touch its refcount per vertex
+                    ox += w * (rel[j, 0, 0] * x + rel[j, 0, 1] * y + rel[j, 0, 2] * z + rel[j, 0, 3])
+                    oy += w * (rel[j, 1, 0] * x + rel[j, 1, 1] * y + rel[j, 1, 2] * z + rel[j, 1, 3])
+                    oz += w * (rel[j, 2, 0] * x + rel[j, 2, 1] * y + rel[j, 2, 2] * z + rel[j, 2, 3])
             out[v, 0], out[v, 1], out[v, 2] = ox, oy, oz
 
 

@@ -17,7 +17,7 @@ from ..errors import AvatarError, ErrorCode
 from .bind import bind_world, camera_triangles, triangle_frames
 from .deform import Deformer
 from .frame import PreparedFrame, camera_arguments
-from .project import local_factors, project_bound
+from .project import extents_of, local_factors, project_bound
 from .sort import RadixSorter
 
 
@@ -32,7 +32,11 @@ def splat_budget(g: GaussianSet, max_splats: int | None) -> np.ndarray:
 
 
 class AvatarPreparer:
-    """Prepares frames of one avatar for one view; the returned frame's arrays are reused by the next call."""
+    """Prepares frames of one avatar for one view; the returned frame's arrays are reused by the next call.
+
+    Splats are stored sorted by parent triangle (and cut to ``max_splats``), so frame row i is not
+    Gaussian i of the avatar's set; ``splat_index[i]`` says which Gaussian it is.
+    """
 
     def __init__(self, head: HeadModel, gaussians: GaussianSet, max_splats: int | None = None,
                  near_plane: float = 0.01, far_plane: float = 1e10) -> None:
@@ -41,8 +45,10 @@ class AvatarPreparer:
                               f"Gaussian parents index triangle {int(gaussians.parent.max())} but the head has "
                               f"{len(head.faces)} triangles; the Gaussian set belongs to another head")
         keep = splat_budget(gaussians, max_splats)
+        keep = keep[np.argsort(gaussians.parent[keep], kind="stable")]  # by triangle: frames are read in order
         n = len(keep)
         self.head = head
+        self.splat_index = keep
         self.near_plane, self.far_plane = near_plane, far_plane
         self._deformer = Deformer(head)
         self._faces = np.ascontiguousarray(head.faces, dtype=np.int32)
@@ -51,6 +57,7 @@ class AvatarPreparer:
         self._local_rot = np.ascontiguousarray(gaussians.local_rot[keep], dtype=np.float32)
         self._local_log_scale = np.ascontiguousarray(gaussians.local_log_scale[keep], dtype=np.float32)
         self._factor = local_factors(self._local_rot, self._local_log_scale)
+        self._extents = extents_of(gaussians.opacity[keep])
         self._tri_a = np.zeros((len(head.faces), 3, 3))
         self._tri_b = np.zeros((len(head.faces), 3))
         self._visible = np.zeros(n, dtype=np.uint8)
@@ -81,7 +88,7 @@ class AvatarPreparer:
         vm, cam = camera_arguments(viewmat, K, width, height, self.near_plane, self.far_plane)
         verts = self._deformer(pose)
         camera_triangles(verts, self._faces, vm, self._tri_a, self._tri_b)
-        project_bound(self._tri_a, self._tri_b, self._parent, self._local_xyz, self._factor, self._opacities, cam,
+        project_bound(self._tri_a, self._tri_b, self._parent, self._local_xyz, self._factor, self._extents, cam,
                       int(width), int(height), self._means2d, self._conics, self._radii, self._depths, self._visible)
         count = self._sorter.sort_visible(self._depths, self._visible, self._order)
         return PreparedFrame(int(width), int(height), count, self._order, self._means2d, self._conics, self._radii,

@@ -15,21 +15,29 @@ import math
 import numba as nb
 import numpy as np
 
-from .rotation import quat_to_matrix
+from .rotation import mul3, quat_to_matrix
 
 EPS2D = 0.3
 ALPHA_MIN = 1.0 / 255.0
 
 
 @nb.njit(cache=True, nogil=True)
-def _splat(i, x, y, z, v, opacity, cam, width, height, means2d, conics, radii, depths, visible):
-    """Project one Gaussian (camera point, covariance factor ``v`` row-major 9-tuple); write row ``i``."""
-    fx, fy, cx, cy, near, far = cam[0], cam[1], cam[2], cam[3], cam[4], cam[5]
-    depths[i] = z
-    radii[i] = 0.0
-    visible[i] = 0
-    if not (near < z < far) or not opacity >= ALPHA_MIN:
-        return
+def extent(opacity):
+    """How many σ a splat reaches before its alpha drops below 1/255: min(3, √(2 ln(255·opacity))); 0 if never visible."""
+    if not opacity >= ALPHA_MIN:
+        return 0.0
+    return min(3.0, math.sqrt(2.0 * math.log(opacity / ALPHA_MIN)))
+
+
+@nb.njit(cache=True, nogil=True)
+def _splat(x, y, z, v, extend, fx, fy, cx, cy, near, far, width, height):
+    """Project one Gaussian (camera point, covariance factor ``v`` row-major 9-tuple, ``extent`` of its opacity).
+
+    Returns ``(radius, mx, my, conic_a, conic_b, conic_c)``; radius 0 means culled. Scalars only, so
+    the call costs no reference counting inside the parallel loops.
+    """
+    if not (near < z < far) or extend <= 0.0:
+        return 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     rz = 1.0 / z
     lim_x, lim_y = 0.3 * 0.5 * width / fx, 0.3 * 0.5 * height / fy
     tx = z * min((width - cx) / fx + lim_x, max(-(cx / fx + lim_x), x * rz))
@@ -44,23 +52,20 @@ def _splat(i, x, y, z, v, opacity, cam, width, height, means2d, conics, radii, d
     c = u0 * u0 + u1 * u1 + u2 * u2 + EPS2D
     det = a * c - b * b
     if not det > 0.0:
-        return
-    extend = min(3.0, math.sqrt(2.0 * math.log(opacity / ALPHA_MIN)))
+        return 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     mid = 0.5 * (a + c)
     radius = math.ceil(extend * math.sqrt(mid + math.sqrt(max(0.01, mid * mid - det))))
     mx, my = fx * x * rz + cx, fy * y * rz + cy
     if radius <= 0.0 or mx + radius <= 0.0 or mx - radius >= width or my + radius <= 0.0 or my - radius >= height:
-        return
-    means2d[i, 0], means2d[i, 1] = mx, my
-    conics[i, 0], conics[i, 1], conics[i, 2] = c / det, -b / det, a / det
-    radii[i] = radius
-    visible[i] = 1
+        return 0.0, mx, my, 0.0, 0.0, 0.0
+    return radius, mx, my, c / det, -b / det, a / det
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def project_world(means, quats, scales, opacities, viewmat, cam, width, height, means2d, conics, radii, depths,
                   visible):
     """Project world-space Gaussians (quaternions w-first, linear scales)."""
+    fx, fy, cx, cy, near, far = cam[0], cam[1], cam[2], cam[3], cam[4], cam[5]
     for i in nb.prange(means.shape[0]):
         r = quat_to_matrix(np.float64(quats[i, 0]), np.float64(quats[i, 1]), np.float64(quats[i, 2]),
                            np.float64(quats[i, 3]))
@@ -80,30 +85,44 @@ def project_world(means, quats, scales, opacities, viewmat, cam, width, height, 
             (viewmat[2, 0] * r[1] + viewmat[2, 1] * r[4] + viewmat[2, 2] * r[7]) * sy,
             (viewmat[2, 0] * r[2] + viewmat[2, 1] * r[5] + viewmat[2, 2] * r[8]) * sz,
         )
-        _splat(i, cam_p[0], cam_p[1], cam_p[2], v, np.float64(opacities[i]), cam, width, height,
-               means2d, conics, radii, depths, visible)
+        radius, mx, my, ca, cb, cc = _splat(cam_p[0], cam_p[1], cam_p[2], v, extent(np.float64(opacities[i])), fx, fy, cx, cy, near, far, width, height)
+        depths[i], radii[i], visible[i] = cam_p[2], radius, 1 if radius > 0.0 else 0
+        means2d[i, 0], means2d[i, 1] = mx, my
+        conics[i, 0], conics[i, 1], conics[i, 2] = ca, cb, cc
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def project_bound(tri_a, tri_b, parent, local_xyz, local_factor, opacities, cam, width, height, means2d, conics,
+def project_bound(tri_a, tri_b, parent, local_xyz, local_factor, extents, cam, width, height, means2d, conics,
                   radii, depths, visible):
-    """Project triangle-bound Gaussians: camera point A·μ + b, covariance factor A·L (L = R(q)·diag(exp s))."""
+    """Project triangle-bound Gaussians: camera point A·μ + b, covariance factor A·L (L = R(q)·diag(exp s)).
+
+    ``extents`` are the per-Gaussian :func:`extent` values (opacity is constant, so computed once).
+    """
+    fx, fy, cx, cy, near, far = cam[0], cam[1], cam[2], cam[3], cam[4], cam[5]
     for i in nb.prange(parent.shape[0]):
         f = parent[i]
-        a = tri_a[f]
+        # plain scalars, no row views: a view would touch the array's shared refcount in every iteration
+        a = (tri_a[f, 0, 0], tri_a[f, 0, 1], tri_a[f, 0, 2], tri_a[f, 1, 0], tri_a[f, 1, 1], tri_a[f, 1, 2],
+             tri_a[f, 2, 0], tri_a[f, 2, 1], tri_a[f, 2, 2])
+        m = (np.float64(local_factor[i, 0]), np.float64(local_factor[i, 1]), np.float64(local_factor[i, 2]),
+             np.float64(local_factor[i, 3]), np.float64(local_factor[i, 4]), np.float64(local_factor[i, 5]),
+             np.float64(local_factor[i, 6]), np.float64(local_factor[i, 7]), np.float64(local_factor[i, 8]))
         mu0, mu1, mu2 = np.float64(local_xyz[i, 0]), np.float64(local_xyz[i, 1]), np.float64(local_xyz[i, 2])
-        x = a[0, 0] * mu0 + a[0, 1] * mu1 + a[0, 2] * mu2 + tri_b[f, 0]
-        y = a[1, 0] * mu0 + a[1, 1] * mu1 + a[1, 2] * mu2 + tri_b[f, 1]
-        z = a[2, 0] * mu0 + a[2, 1] * mu1 + a[2, 2] * mu2 + tri_b[f, 2]
-        m = local_factor[i]
-        v = (
-            a[0, 0] * m[0] + a[0, 1] * m[3] + a[0, 2] * m[6], a[0, 0] * m[1] + a[0, 1] * m[4] + a[0, 2] * m[7],
-            a[0, 0] * m[2] + a[0, 1] * m[5] + a[0, 2] * m[8], a[1, 0] * m[0] + a[1, 1] * m[3] + a[1, 2] * m[6],
-            a[1, 0] * m[1] + a[1, 1] * m[4] + a[1, 2] * m[7], a[1, 0] * m[2] + a[1, 1] * m[5] + a[1, 2] * m[8],
-            a[2, 0] * m[0] + a[2, 1] * m[3] + a[2, 2] * m[6], a[2, 0] * m[1] + a[2, 1] * m[4] + a[2, 2] * m[7],
-            a[2, 0] * m[2] + a[2, 1] * m[5] + a[2, 2] * m[8],
-        )
-        _splat(i, x, y, z, v, np.float64(opacities[i]), cam, width, height, means2d, conics, radii, depths, visible)
+        x = a[0] * mu0 + a[1] * mu1 + a[2] * mu2 + tri_b[f, 0]
+        y = a[3] * mu0 + a[4] * mu1 + a[5] * mu2 + tri_b[f, 1]
+        z = a[6] * mu0 + a[7] * mu1 + a[8] * mu2 + tri_b[f, 2]
+        v = mul3(a, m)
+        radius, mx, my, ca, cb, cc = _splat(x, y, z, v, np.float64(extents[i]), fx, fy, cx, cy, near, far, width, height)
+        depths[i], radii[i], visible[i] = z, radius, 1 if radius > 0.0 else 0
+        means2d[i, 0], means2d[i, 1] = mx, my
+        conics[i, 0], conics[i, 1], conics[i, 2] = ca, cb, cc
+
+
+def extents_of(opacities: np.ndarray) -> np.ndarray:
+    """:func:`extent` of every opacity, float32 (N,)."""
+    op = np.asarray(opacities, np.float64)
+    safe = np.maximum(op, ALPHA_MIN)
+    return np.where(op >= ALPHA_MIN, np.minimum(3.0, np.sqrt(2.0 * np.log(safe / ALPHA_MIN))), 0.0).astype(np.float32)
 
 
 def local_factors(local_rot: np.ndarray, local_log_scale: np.ndarray) -> np.ndarray:

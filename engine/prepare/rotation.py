@@ -57,3 +57,13 @@ def matrix_to_quat(m00, m01, m02, m10, m11, m12, m20, m21, m22):
         q = ((m10 - m01) / s, (m02 + m20) / s, (m12 + m21) / s, 0.25 * s)
     sign = -1.0 if q[0] < 0.0 else 1.0
     return sign * q[0], sign * q[1], sign * q[2], sign * q[3]
+
+
+@nb.njit(cache=True, nogil=True)
+def mul3(r, q):
+    """Product of two 3×3 matrices given as row-major 9-tuples."""
+    return (r[0] * q[0] + r[1] * q[3] + r[2] * q[6], r[0] * q[1] + r[1] * q[4] + r[2] * q[7],
+            r[0] * q[2] + r[1] * q[5] + r[2] * q[8], r[3] * q[0] + r[4] * q[3] + r[5] * q[6],
+            r[3] * q[1] + r[4] * q[4] + r[5] * q[7], r[3] * q[2] + r[4] * q[5] + r[5] * q[8],
+            r[6] * q[0] + r[7] * q[3] + r[8] * q[6], r[6] * q[1] + r[7] * q[4] + r[8] * q[7],
+            r[6] * q[2] + r[7] * q[5] + r[8] * q[8])
