@@ -86,7 +86,7 @@ def eyelid_dirs(m: M.DemoMesh) -> np.ndarray:
     skin = m.vertex_part == M.SKIN
     rim_angle = np.arctan2(M.EYE_OPENING[1], M.EYE_RADIUS)
     for k, (side, c) in enumerate(zip((1.0, -1.0), m.eye_centers)):
-        rho = M.eye_opening_radius(v[:, 0], v[:, 1], side)
+        rho = m.eye_rho[k]
         near = skin & (v[:, 2] > c[2]) & (rho < 2.4)
         upper = near & (v[:, 1] >= c[1])
         lower = near & (v[:, 1] < c[1])

@@ -91,7 +91,7 @@ def _occlusion(pts):
     dark = 0.18 * gauss(ax - M.EYE_X, 0.011) * gauss(y - (M.EYE_Y + 0.004), 0.008) * front
     dark += 0.08 * gauss(x, 0.007) * gauss(y + 0.041, 0.003) * front
     dark += 0.25 * gauss(x, 0.02) * gauss(y - M.MOUTH_Y, 0.0015) * (ax < 0.026) * front
-    dark += 0.3 * smoothstep(-0.11, -0.135, y) * smoothstep(-0.19, -0.14, y)
+    dark += 0.4 * smoothstep(-0.108, -0.125, y) * smoothstep(-0.2, -0.14, y)
     return 1.0 - dark
 
 
@@ -140,8 +140,8 @@ def demo_gaussians(m: M.DemoMesh, rng: np.random.Generator) -> GaussianSet:
 
     # Lashes: a dark line along each upper rim.
     lash_face = np.zeros(len(fp))
-    for s in (1.0, -1.0):
-        rho = M.eye_opening_radius(cen[:, 0], cen[:, 1], s)
+    for k in range(2):
+        rho = m.eye_rho[k][m.faces].mean(axis=1)
         lash_face += skin * (cen[:, 1] > M.EYE_Y - 0.002) * smoothstep(1.35, 1.0, rho) * (rho >= 0.95)
     tri, pts = L.sample(lash_face, COUNTS["lashes"])
     L.add(tri, pts, 0.0011, 0.3, 0.9, np.tile([0.06, 0.04, 0.035], (len(tri), 1)), lift=0.0003, stretch=1.6)

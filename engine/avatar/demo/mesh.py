@@ -24,9 +24,9 @@ BOTTOM_Y = -0.22
 MOUTH_Y = -0.062
 MOUTH_HALF_WIDTH = 0.024
 EYE_X, EYE_Y = 0.033, 0.012
-EYE_RADIUS = 0.0125
+EYE_RADIUS = 0.013
 LID_GAP = 0.0012  # skin wrapped this far outside the eyeball
-EYE_OPENING = (0.0128, 0.0072)  # semi-axes (x, y) of the eye opening
+EYE_OPENING = (0.0140, 0.0082)  # semi-axes (x, y) of the eye opening, before the lids wrap (~0.83x after)
 JAW_PIVOT = np.array([0.0, -0.02, 0.0])
 
 # Side-view profile below the cranium: y -> (half width, front depth, back depth).
@@ -53,6 +53,7 @@ class DemoMesh:
     skin_u: np.ndarray  # float64 (V,): azimuth of skin vertices (0 = front), nan elsewhere
     lower_lip: np.ndarray  # bool (V,): the mouth-slit copies used by the lower lip
     eye_centers: np.ndarray  # float64 (2, 3): left (+x), right (-x)
+    eye_rho: np.ndarray  # float64 (2, V): elliptical distance to each eye opening before the wrap (1 = rim)
     mouth_front_z: float
     neck_ring: np.ndarray  # int (n,): skin vertices of one row at the neck
     bottom_ring: np.ndarray  # int (n,): the lowest skin row
@@ -100,10 +101,10 @@ def _face_relief(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Forward (+z) displacement of the front of the head: nose, brows, sockets, cheeks, lips, chin."""
     ax = np.abs(x)
     along = np.clip((0.025 - y) / 0.053, 0.0, 1.0)
-    nose = (0.004 + 0.021 * along ** 1.3) * gauss(x, 0.0065 + 0.006 * along)
+    nose = (0.004 + 0.021 * along ** 1.3) * gauss(x, 0.0055 + 0.0045 * along)
     nose *= smoothstep(-0.042, -0.028, y) * smoothstep(0.042, 0.022, y)
-    nose += 0.004 * gauss(x, 0.007) * gauss(y + 0.026, 0.007)
-    nose += 0.005 * gauss(ax - 0.013, 0.005) * gauss(y + 0.033, 0.005)
+    nose += 0.003 * gauss(x, 0.006) * gauss(y + 0.026, 0.006)
+    nose += 0.004 * gauss(ax - 0.011, 0.004) * gauss(y + 0.033, 0.004)
     lip_w_up = np.sqrt(np.clip(1.0 - (x / 0.026) ** 2, 0.0, 1.0))
     lip_w_lo = np.sqrt(np.clip(1.0 - (x / 0.025) ** 2, 0.0, 1.0))
     lips = 0.0045 * lip_w_up * gauss(y - (MOUTH_Y + 0.004), 0.0035)
@@ -192,6 +193,7 @@ def build_mesh() -> DemoMesh:
     skin = grid.reshape(-1, 3)
     cos_flat = cos_u.reshape(-1)
     centers = _eye_centers(grid, cos_u)
+    unwrapped = skin
     skin = _wrap_lids(skin, cos_flat, centers)
     skin_faces = _grid_faces(n_rows, n_cols, wrap=True)
     pole = len(skin)
@@ -210,7 +212,7 @@ def build_mesh() -> DemoMesh:
     skin_faces[below] = remap_low[skin_faces[below]]
 
     # Eye openings: drop the triangles inside each rim.
-    cen = skin[np.clip(skin_faces, 0, pole - 1)].mean(axis=1)
+    cen = unwrapped[np.clip(skin_faces, 0, pole - 1)].mean(axis=1)  # decide on the unwrapped surface
     keep = np.ones(len(skin_faces), bool)
     for side in (1.0, -1.0):
         keep &= ~((eye_opening_radius(cen[:, 0], cen[:, 1], side) < 1.0) & (cen[:, 2] > 0))
@@ -245,6 +247,10 @@ def build_mesh() -> DemoMesh:
     skin_u[:pole] = np.tile(u, n_rows)
     skin_u[pole] = np.pi
     skin_u[pole + 1: pole + 1 + len(slit)] = skin_u[slit]
+    eye_rho = np.full((2, len(vertices)), np.inf)
+    for k, side in enumerate((1.0, -1.0)):
+        eye_rho[k, :pole] = eye_opening_radius(unwrapped[:, 0], unwrapped[:, 1], side) + np.where(cos_flat > 0.3, 0, np.inf)
+        eye_rho[k, pole + 1: pole + 1 + len(slit)] = eye_rho[k, slit]
     lower_lip = np.zeros(len(vertices), bool)
     lower_lip[pole + 1: pole + 1 + len(slit)] = True
 
@@ -259,6 +265,7 @@ def build_mesh() -> DemoMesh:
         skin_u=skin_u,
         lower_lip=lower_lip,
         eye_centers=centers,
+        eye_rho=eye_rho,
         mouth_front_z=mouth_z,
         neck_ring=j_neck * n_cols + np.arange(n_cols),
         bottom_ring=(n_rows - 1) * n_cols + np.arange(n_cols),
