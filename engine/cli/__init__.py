@@ -17,6 +17,7 @@ COMMANDS = {
     "serve": "run the embedded Motion Server",
     "apps": "manage the Motion Server's apps",
     "keys": "manage the Motion Server's API keys",
+    "demo": "talk with the demo avatar (window, or a video with --output)",
     "device-score": "benchmark the render backends here and show which one is chosen",
     "render": "render an avatar offscreen to a PNG",
     "conformance": "run the plugin conformance suite against renderer plugins",

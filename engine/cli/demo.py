@@ -1,0 +1,101 @@
+"""Talk with the demo avatar: starts an embedded Motion Server in this process, loads the demo avatar and
+plays speech through the direct (WebSocket) path with lip-synced motion.
+
+With a display it opens a window and plays through the audio device. With --output, or when there
+is no display, it renders offline to a video file (H.264 + AAC) whose frames are locked to the audio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_OUTPUT = "facecast-demo.mp4"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("speech", nargs="?", type=Path, default=None,
+                        help="an audio file to speak (any format FFmpeg reads; default: the shipped clip)")
+    parser.add_argument("--output", "-o", type=Path, default=None,
+                        help=f"write a video instead of opening a window (default without a display: {DEFAULT_OUTPUT})")
+    parser.add_argument("--size", type=int, default=512, help="frame width and height in pixels (even; default 512)")
+    parser.add_argument("--fps", type=int, default=25, help="video frame rate (default 25)")
+    parser.add_argument("--backend", default=None, help="render backend (cpu, wgpu, opengl; default: automatic)")
+    parser.add_argument("--host", default="127.0.0.1", help="where the embedded server listens (default loopback)")
+    parser.add_argument("--port", type=int, default=0, help="embedded server port (default: a free one)")
+
+
+def _has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+async def _offline(args, stack, pcm, rate, output: Path) -> int:
+    from ..demo.offline import render_offline
+    from ..demo.video import VideoWriter
+    from ..render.containers import Offscreen
+    from ..render.view import AvatarView
+
+    view = AvatarView(stack.avatar, Offscreen(args.size, args.size), backend=args.backend)
+    writer = VideoWriter(output, args.size, args.size, args.fps, rate)
+    total = int(pcm.size / rate * args.fps) + 1
+
+    def on_frame(index, rgba, audio):
+        writer.add_audio(audio)
+        writer.add_frame(rgba)
+        if index % args.fps == 0:
+            print(f"\r  rendering frame {index}/{total}", end="", flush=True)
+
+    try:
+        result = await render_offline(view, pcm, rate, fps=args.fps, on_frame=on_frame)
+    finally:
+        writer.close()
+        view.dispose()
+    print(f"\rwrote {output}: {result.frames} frames, {result.seconds:.2f} s of audio ({writer.codec} + aac), "
+          f"rendered in {result.render_seconds:.1f} s on the {view.backend} backend")
+    return 0
+
+
+async def _live(args, stack, pcm, rate) -> int:
+    from ..demo.live import play_live
+    from ..render.containers import Window
+    from ..render.view import AvatarView
+
+    view = AvatarView(stack.avatar, Window(args.size, args.size, "Facecast demo"), backend=args.backend)
+    try:
+        played = await play_live(view, pcm, rate)
+    finally:
+        view.dispose()
+    print(f"played {played:.1f} s of speech")
+    return 0
+
+
+async def _demo(args) -> int:
+    from ..demo import SPEECH_CLIP
+    from ..demo.audio import load_speech
+    from ..demo.stack import DemoStack
+
+    speech = args.speech or SPEECH_CLIP
+    pcm, rate = load_speech(speech)
+    offline = args.output is not None or not _has_display()
+    output = args.output or Path(DEFAULT_OUTPUT)
+    print(f"speech: {speech} ({pcm.size / rate:.2f} s at {rate} Hz)")
+    async with DemoStack(rate, host=args.host, port=args.port) as stack:
+        print(f"embedded Motion Server on {stack.server.base_url}; avatar {stack.avatar.id!r} loaded")
+        if offline:
+            if args.output is None:
+                print(f"no display: rendering to {output} instead of a window")
+            return await _offline(args, stack, pcm, rate, output)
+        return await _live(args, stack, pcm, rate)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.size < 16 or args.size % 2:
+        print("facecast demo: --size must be an even number of pixels >= 16", file=sys.stderr)
+        return 2
+    if not 1 <= args.fps <= 120:
+        print("facecast demo: --fps must be 1..120", file=sys.stderr)
+        return 2
+    return asyncio.run(_demo(args))

@@ -1,0 +1,87 @@
+"""Offline rendering: the audio clock is a virtual sink advanced frame by frame, so the video is exact.
+
+Video frame j shows the avatar at audio stream position ``j * sample_rate / fps``. Strict sync
+makes the controller hold the audio while motion is missing; the loop then waits for motion
+instead of recording the held (silent) device output, so the file has no gaps and every frame
+matches its audio sample for sample. Nothing here depends on how fast rendering is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import attrs
+import numpy as np
+
+from ..enums import ConversationState, FrameStarvationMode
+from ..errors import AvatarError, ErrorCode
+
+MOTION_WAIT_S = 15.0  # the seed's connection deadline: longer without motion means the stack is broken
+FIRST_FRAME_TIMEOUT_S = 180.0  # a cold numba cache compiles the render kernels on the first frame
+FRAME_TIMEOUT_S = 30.0
+
+
+@attrs.frozen
+class OfflineResult:
+    frames: int
+    audio_samples: int
+    seconds: float
+    render_seconds: float
+
+
+async def render_offline(view, pcm: np.ndarray, sample_rate: int, *, fps: int, on_frame: Callable | None = None,
+                         tail_s: float = 0.4) -> OfflineResult:
+    """Play ``pcm`` through ``view.controller`` (direct mode) and call ``on_frame(index, rgba, audio)`` per frame.
+
+    ``audio`` is the float32 audio that played since the previous frame. ``tail_s`` of idle after
+    the speech lets the mouth close before the video ends.
+    """
+    from ..render.containers import Offscreen
+
+    if not isinstance(view.container, Offscreen):
+        raise AvatarError(ErrorCode.playbackInitFailed, "offline rendering needs an Offscreen view")
+    controller = view.controller
+    controller.set_audio_sink("virtual")  # not real time: this loop owns the clock
+    controller.frame_starvation_mode = FrameStarvationMode.strictSync
+    await controller.initialize_audio_context()
+    await controller.start()
+    sink = controller.audio_sink
+    controller.send(pcm, end=True)
+    total = pcm.size + int(tail_s * sample_rate)
+    started = time.perf_counter()
+    frame = 0
+    played = 0
+    while True:
+        target = min(total, int(round(frame * sample_rate / fps)))
+        chunks = []
+        waited_since = None
+        while played < target:
+            before = sink.position()
+            out = sink.advance(target - played)
+            got = sink.position() - before
+            if got > 0:
+                chunks.append(out[:got].copy())
+                played += got
+                waited_since = None
+                continue
+            if before >= pcm.size:  # the speech is over: the rest is real silence
+                chunks.append(np.zeros(target - played, np.float32))
+                played = target
+                break
+            waited_since = waited_since or time.perf_counter()
+            if time.perf_counter() - waited_since > MOTION_WAIT_S:
+                raise AvatarError(ErrorCode.serverError,
+                                  f"no motion for {MOTION_WAIT_S:g} s at {before / sample_rate:.2f} s of audio")
+            await asyncio.sleep(0.002)  # let the transport deliver motion
+        rgba = await asyncio.to_thread(view.render_frame, FIRST_FRAME_TIMEOUT_S if frame == 0 else FRAME_TIMEOUT_S)
+        if on_frame is not None:
+            on_frame(frame, rgba, np.concatenate(chunks) if chunks else np.zeros(0, np.float32))
+        frame += 1
+        if played >= total:
+            break
+    if controller.conversation_state == ConversationState.playing:
+        controller.interrupt()
+    await controller.close()
+    return OfflineResult(frame, played, played / sample_rate, time.perf_counter() - started)
