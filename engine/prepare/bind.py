@@ -6,7 +6,7 @@ that edge). A Gaussian with local mean μ, rotation q, log-scale s is at k·R·�
 R·R(q) and scale k·exp(s).
 
 ``bind_world`` produces world means / quaternions / scales (any renderer can use them).
-``camera_triangles`` folds the view transform into each triangle (A = W·R·k, b = W·T + t) so the
+``camera_frame`` folds the view transform into one triangle's frame (A = W·R·k, b = W·T + t) so the
 fused projection in project.py maps local Gaussians straight to camera space.
 """
 
@@ -77,13 +77,14 @@ def bind_world(centroids, frames, scales, parent, local_xyz, local_rot, local_lo
         quats[n, 0], quats[n, 1], quats[n, 2], quats[n, 3] = w, x, y, z
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def camera_triangles(vertices, faces, viewmat, tri_a, tri_b):
-    """Per triangle: A = W·R·k (F,3,3) and b = W·T + t (F,3), with (W | t) = viewmat[:3]."""
-    for f in nb.prange(faces.shape[0]):
-        t, r, k = _frame(_corners(vertices, faces, f))
-        for a in range(3):
-            w0, w1, w2 = viewmat[a, 0], viewmat[a, 1], viewmat[a, 2]
-            for b in range(3):
-                tri_a[f, a, b] = k * (w0 * r[b] + w1 * r[3 + b] + w2 * r[6 + b])
-            tri_b[f, a] = w0 * t[0] + w1 * t[1] + w2 * t[2] + viewmat[a, 3]
+@nb.njit(cache=True, nogil=True)
+def camera_frame(corners, viewmat):
+    """The triangle's frame folded with the view: A = W·R·k (row-major 9-tuple) and b = W·T + t."""
+    t, r, k = _frame(corners)
+    w = (viewmat[0, 0], viewmat[0, 1], viewmat[0, 2], viewmat[1, 0], viewmat[1, 1], viewmat[1, 2],
+         viewmat[2, 0], viewmat[2, 1], viewmat[2, 2])
+    a = mul3(w, r)
+    b = (w[0] * t[0] + w[1] * t[1] + w[2] * t[2] + viewmat[0, 3],
+         w[3] * t[0] + w[4] * t[1] + w[5] * t[2] + viewmat[1, 3],
+         w[6] * t[0] + w[7] * t[1] + w[8] * t[2] + viewmat[2, 3])
+    return (k * a[0], k * a[1], k * a[2], k * a[3], k * a[4], k * a[5], k * a[6], k * a[7], k * a[8]), b

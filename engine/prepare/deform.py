@@ -5,7 +5,8 @@ v_posed = v_shaped + pose_dirs·(R_j − I for joints 1..4, row-major); forward 
 parents [-1, 0, 1, 1, 1] with the global ``rotation`` at the root; skinning; + translation.
 
 Speed: all blendshapes (expression, eyelid, pose corrective) are one stacked basis (C, 3V) applied
-block by block with contiguous, vectorised row updates, skipping zero coefficients; the joint
+block by block with contiguous, vectorised row updates, skipping zero coefficients and all-zero
+blocks of a row (blendshapes are local, so most of the basis is never read); the joint
 regressor is folded into per-coefficient joint offsets at construction, so nothing per frame
 touches (5, V). Every per-frame array is preallocated here.
 """
@@ -19,7 +20,7 @@ from ..avatar.model import HeadModel
 from ..motion import layout
 from .rotation import rodrigues_into
 
-BLOCK = 3 * 1024  # floats (whole vertices) per block: the accumulator stays in L1 while basis rows stream past
+BLOCK = 3 * 256  # floats (whole vertices) per block: the accumulator stays in L1 while basis rows stream past
 _PARENTS = (-1, 0, 1, 1, 1)
 
 
@@ -71,7 +72,7 @@ def _rig(pose, expr_count, j_template, j_dirs, coefs, active, rots, joints, glob
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def _skin(template, basis, coefs, active, n_active, weights, rel, translation, posed, out):
+def _skin(template, basis, nonzero, coefs, active, n_active, weights, rel, translation, posed, out):
     size = template.shape[0]
     for b in nb.prange((size + BLOCK - 1) // BLOCK):
         lo = b * BLOCK
@@ -80,6 +81,8 @@ def _skin(template, basis, coefs, active, n_active, weights, rel, translation, p
             posed[i] = template[i]
         for a in range(n_active):
             c = active[a]
+            if not nonzero[c, b]:  # blendshapes are local (mouth, eyes): most blocks of a row are zero
+                continue
             k = np.float32(coefs[c])
             for i in range(lo, hi):
                 posed[i] += k * basis[c, i]
@@ -106,6 +109,10 @@ class Deformer:
         shape_dirs = np.concatenate([head.expr_dirs, head.eyelid_dirs]).astype(np.float64)
         self._basis = np.ascontiguousarray(
             np.concatenate([head.expr_dirs, head.eyelid_dirs, head.pose_dirs]).reshape(-1, 3 * v), dtype=np.float32)
+        blocks = -(-3 * v // BLOCK)
+        padded = np.zeros((len(self._basis), blocks * BLOCK), dtype=bool)
+        padded[:, : 3 * v] = self._basis != 0
+        self._nonzero = padded.reshape(len(self._basis), blocks, BLOCK).any(axis=2)
         self._template = np.ascontiguousarray(head.v_template.reshape(-1), dtype=np.float32)
         reg = head.j_regressor.astype(np.float64)
         self._j_template = reg @ head.v_template.astype(np.float64)
@@ -123,6 +130,6 @@ class Deformer:
     def __call__(self, pose: np.ndarray) -> np.ndarray:
         n = _rig(pose, self.expression_count, self._j_template, self._j_dirs, self._coefs, self._active,
                  self._rots, self._joints, self._glob, self._rel)
-        _skin(self._template, self._basis, self._coefs, self._active, n, self._weights, self._rel,
+        _skin(self._template, self._basis, self._nonzero, self._coefs, self._active, n, self._weights, self._rel,
               pose[layout.TRANSLATION], self._posed, self.vertices)
         return self.vertices

@@ -1,11 +1,11 @@
 """``AvatarPreparer``: pose → posed head → bound Gaussians → projected, culled, depth-sorted splats.
 
-The per-frame path is four numba kernels (deform, per-triangle camera transforms, fused
-bind+project, radix sort) writing into buffers made once here, so a frame allocates no arrays.
-Binding and projection are fused: each triangle's frame is folded with the view (A = W·R·k,
-b = W·T + t), and each Gaussian's constant local factor L = R(q)·diag(exp s) is precomputed,
-so its camera-space mean is A·μ + b and its covariance (A·L)(A·L)ᵀ — the same maths as
-``bind_world`` followed by ``project_world``, in one pass.
+The per-frame path is three numba kernels (deform, fused bind+project, radix sort) writing into
+buffers made once here, so a frame allocates no arrays. Binding and projection are fused: each
+triangle's frame is folded with the view (A = W·R·k, b = W·T + t) once per run of its Gaussians
+(they are stored sorted by triangle), and each Gaussian's constant local factor
+L = R(q)·diag(exp s) is precomputed, so its camera-space mean is A·μ + b and its covariance
+(A·L)(A·L)ᵀ — the same maths as ``bind_world`` followed by ``project_world``, in one pass.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import numpy as np
 
 from ..avatar.model import GaussianSet, HeadModel
 from ..errors import AvatarError, ErrorCode
-from .bind import bind_world, camera_triangles, triangle_frames
+from .bind import bind_world, triangle_frames
 from .deform import Deformer
 from .frame import PreparedFrame, camera_arguments
-from .project import extents_of, local_factors, project_bound
+from .project import extents_of, local_factors, project_mesh
 from .sort import RadixSorter
 
 
@@ -58,8 +58,6 @@ class AvatarPreparer:
         self._local_log_scale = np.ascontiguousarray(gaussians.local_log_scale[keep], dtype=np.float32)
         self._factor = local_factors(self._local_rot, self._local_log_scale)
         self._extents = extents_of(gaussians.opacity[keep])
-        self._tri_a = np.zeros((len(head.faces), 3, 3))
-        self._tri_b = np.zeros((len(head.faces), 3))
         self._visible = np.zeros(n, dtype=np.uint8)
         self._sorter = RadixSorter(max(n, 1))
         self._order = np.zeros(n, dtype=np.int32)
@@ -87,9 +85,8 @@ class AvatarPreparer:
                               f"expressions), got shape {pose.shape}")
         vm, cam = camera_arguments(viewmat, K, width, height, self.near_plane, self.far_plane)
         verts = self._deformer(pose)
-        camera_triangles(verts, self._faces, vm, self._tri_a, self._tri_b)
-        project_bound(self._tri_a, self._tri_b, self._parent, self._local_xyz, self._factor, self._extents, cam,
-                      int(width), int(height), self._means2d, self._conics, self._radii, self._depths, self._visible)
+        project_mesh(verts, self._faces, vm, self._parent, self._local_xyz, self._factor, self._extents, cam,
+                     int(width), int(height), self._means2d, self._conics, self._radii, self._depths, self._visible)
         count = self._sorter.sort_visible(self._depths, self._visible, self._order)
         return PreparedFrame(int(width), int(height), count, self._order, self._means2d, self._conics, self._radii,
                              self._depths, self._opacities, self._colors)

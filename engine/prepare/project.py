@@ -15,9 +15,11 @@ import math
 import numba as nb
 import numpy as np
 
+from .bind import _corners, camera_frame
 from .rotation import mul3, quat_to_matrix
 
 EPS2D = 0.3
+GAUSSIAN_BLOCK = 2048  # Gaussians per parallel work item
 ALPHA_MIN = 1.0 / 255.0
 
 
@@ -85,37 +87,47 @@ def project_world(means, quats, scales, opacities, viewmat, cam, width, height, 
             (viewmat[2, 0] * r[1] + viewmat[2, 1] * r[4] + viewmat[2, 2] * r[7]) * sy,
             (viewmat[2, 0] * r[2] + viewmat[2, 1] * r[5] + viewmat[2, 2] * r[8]) * sz,
         )
-        radius, mx, my, ca, cb, cc = _splat(cam_p[0], cam_p[1], cam_p[2], v, extent(np.float64(opacities[i])), fx, fy, cx, cy, near, far, width, height)
+        radius, mx, my, ca, cb, cc = _splat(cam_p[0], cam_p[1], cam_p[2], v, extent(np.float64(opacities[i])),
+                                            fx, fy, cx, cy, near, far, width, height)
         depths[i], radii[i], visible[i] = cam_p[2], radius, 1 if radius > 0.0 else 0
         means2d[i, 0], means2d[i, 1] = mx, my
         conics[i, 0], conics[i, 1], conics[i, 2] = ca, cb, cc
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def project_bound(tri_a, tri_b, parent, local_xyz, local_factor, extents, cam, width, height, means2d, conics,
-                  radii, depths, visible):
-    """Project triangle-bound Gaussians: camera point A·μ + b, covariance factor A·L (L = R(q)·diag(exp s)).
+def project_mesh(vertices, faces, viewmat, parent, local_xyz, local_factor, extents, cam, width, height, means2d,
+                 conics, radii, depths, visible):
+    """Bind and project triangle-bound Gaussians in one pass over Gaussians sorted by ``parent``.
 
-    ``extents`` are the per-Gaussian :func:`extent` values (opacity is constant, so computed once).
+    Each run of Gaussians on one triangle computes that triangle's camera-space frame once
+    (A = W·R·k, b = W·T + t); a Gaussian's camera point is A·μ + b and its covariance factor A·L with
+    L = R(q)·diag(exp s) precomputed. ``extents`` are :func:`extent` of each (constant) opacity.
+    Blocks keep the per-run cache thread-local; triangles with no Gaussians are never visited.
     """
     fx, fy, cx, cy, near, far = cam[0], cam[1], cam[2], cam[3], cam[4], cam[5]
-    for i in nb.prange(parent.shape[0]):
-        f = parent[i]
-        # plain scalars, no row views: a view would touch the array's shared refcount in every iteration
-        a = (tri_a[f, 0, 0], tri_a[f, 0, 1], tri_a[f, 0, 2], tri_a[f, 1, 0], tri_a[f, 1, 1], tri_a[f, 1, 2],
-             tri_a[f, 2, 0], tri_a[f, 2, 1], tri_a[f, 2, 2])
-        m = (np.float64(local_factor[i, 0]), np.float64(local_factor[i, 1]), np.float64(local_factor[i, 2]),
-             np.float64(local_factor[i, 3]), np.float64(local_factor[i, 4]), np.float64(local_factor[i, 5]),
-             np.float64(local_factor[i, 6]), np.float64(local_factor[i, 7]), np.float64(local_factor[i, 8]))
-        mu0, mu1, mu2 = np.float64(local_xyz[i, 0]), np.float64(local_xyz[i, 1]), np.float64(local_xyz[i, 2])
-        x = a[0] * mu0 + a[1] * mu1 + a[2] * mu2 + tri_b[f, 0]
-        y = a[3] * mu0 + a[4] * mu1 + a[5] * mu2 + tri_b[f, 1]
-        z = a[6] * mu0 + a[7] * mu1 + a[8] * mu2 + tri_b[f, 2]
-        v = mul3(a, m)
-        radius, mx, my, ca, cb, cc = _splat(x, y, z, v, np.float64(extents[i]), fx, fy, cx, cy, near, far, width, height)
-        depths[i], radii[i], visible[i] = z, radius, 1 if radius > 0.0 else 0
-        means2d[i, 0], means2d[i, 1] = mx, my
-        conics[i, 0], conics[i, 1], conics[i, 2] = ca, cb, cc
+    n = parent.shape[0]
+    for blk in nb.prange((n + GAUSSIAN_BLOCK - 1) // GAUSSIAN_BLOCK):
+        current = -1
+        a = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        b = (0.0, 0.0, 0.0)
+        for i in range(blk * GAUSSIAN_BLOCK, min(n, (blk + 1) * GAUSSIAN_BLOCK)):
+            f = parent[i]
+            if f != current:
+                current = f
+                a, b = camera_frame(_corners(vertices, faces, f), viewmat)
+            m = (np.float64(local_factor[i, 0]), np.float64(local_factor[i, 1]), np.float64(local_factor[i, 2]),
+                 np.float64(local_factor[i, 3]), np.float64(local_factor[i, 4]), np.float64(local_factor[i, 5]),
+                 np.float64(local_factor[i, 6]), np.float64(local_factor[i, 7]), np.float64(local_factor[i, 8]))
+            mu0, mu1, mu2 = np.float64(local_xyz[i, 0]), np.float64(local_xyz[i, 1]), np.float64(local_xyz[i, 2])
+            x = a[0] * mu0 + a[1] * mu1 + a[2] * mu2 + b[0]
+            y = a[3] * mu0 + a[4] * mu1 + a[5] * mu2 + b[1]
+            z = a[6] * mu0 + a[7] * mu1 + a[8] * mu2 + b[2]
+            v = mul3(a, m)
+            radius, mx, my, ca, cb, cc = _splat(x, y, z, v, np.float64(extents[i]), fx, fy, cx, cy, near, far,
+                                                width, height)
+            depths[i], radii[i], visible[i] = z, radius, 1 if radius > 0.0 else 0
+            means2d[i, 0], means2d[i, 1] = mx, my
+            conics[i, 0], conics[i, 1], conics[i, 2] = ca, cb, cc
 
 
 def extents_of(opacities: np.ndarray) -> np.ndarray:

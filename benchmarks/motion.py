@@ -1,0 +1,157 @@
+"""Motion pipeline benchmarks: animation decode, the prepare stage, and the depth sort — ours vs baselines.
+
+``python -m benchmarks motion [--quick] [--no-cold-compile]``
+
+- decode: keyframes/s of the numba ``AnimationDecoder`` vs protobuf + numpy on the same envelopes
+  (25 keyframes per message, E = 100); budget ≥ 20×.
+- prepare: ms per frame of ``AvatarPreparer`` (deform → bind → project → sort) on the demo head with
+  10k / 30k / 100k Gaussians vs the numpy reference; budget ≤ 8 ms at 100k.
+- sort: 100k depths, numba radix sort vs ``np.argsort``.
+- JIT: first-call time with numba's on-disk cache, and (unless ``--no-cold-compile``) a cold compile of
+  every kernel in a subprocess with an empty cache directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from engine.avatar import load_bundled
+from engine.avatar.model import GaussianSet
+from engine.prepare import AvatarPreparer
+from engine.prepare.reference import prepare_reference
+from engine.prepare.sort import RadixSorter
+from engine.render.camera import intrinsics, look_at_viewmat
+from engine.wire import AnimationDecoder, encode_animation
+from engine.wire.reference import decode_animation_reference
+
+from .report import Report, time_call
+
+KEYFRAMES_PER_MESSAGE = 25
+EXPRESSIONS = 100
+SIZE = 512
+
+_COLD_SCRIPT = """
+import time, numpy as np
+t0 = time.perf_counter()
+from engine.wire import AnimationDecoder, encode_animation
+AnimationDecoder(100).decode(encode_animation("c", "r", np.zeros((25, 120), np.float32), 0, False))
+t1 = time.perf_counter()
+from engine.avatar import load_bundled
+from engine.prepare import AvatarPreparer
+from engine.render.camera import intrinsics, look_at_viewmat
+a = load_bundled("demo")
+t2 = time.perf_counter()
+AvatarPreparer(a.head, a.gaussians)(a.idle[0], look_at_viewmat(a.camera), intrinsics(a.camera, 64, 64), 64, 64)
+t3 = time.perf_counter()
+print(t1 - t0, t3 - t2)
+"""
+
+
+def payloads(count: int, rng: np.random.Generator) -> list[bytes]:
+    dim = 20 + EXPRESSIONS
+    return [encode_animation("conn-1", f"req-{i // 10}", rng.normal(0, 0.3, (KEYFRAMES_PER_MESSAGE, dim)).astype(np.float32),
+                             (i % 10) * KEYFRAMES_PER_MESSAGE, i % 10 == 9) for i in range(count)]
+
+
+def bench_decode(report: Report, messages: int, repeat: int) -> None:
+    data = payloads(messages, np.random.default_rng(0))
+    decoder = AnimationDecoder(EXPRESSIONS)
+    t0 = time.perf_counter()
+    decoder.decode(data[0])
+    report.note(f"decode: first call (numba on-disk cache) {1e3 * (time.perf_counter() - t0):.1f} ms")
+    for payload in data[:20]:  # same answers before timing anything
+        assert np.array_equal(decoder.decode(payload).keyframes, decode_animation_reference(payload, EXPRESSIONS).keyframes)
+
+    def ours():
+        for payload in data:
+            decoder.decode(payload)
+
+    def baseline():
+        for payload in data:
+            decode_animation_reference(payload, EXPRESSIONS)
+
+    frames = messages * KEYFRAMES_PER_MESSAGE
+    t_ours = time_call(ours, repeat=repeat)["median_ms"]
+    t_base = time_call(baseline, repeat=max(3, repeat // 4))["median_ms"]
+    ours_rate, base_rate = frames / (t_ours / 1e3), frames / (t_base / 1e3)
+    report.add(f"decode {messages}×{KEYFRAMES_PER_MESSAGE} kf, E={EXPRESSIONS}", "numba AnimationDecoder", ours_rate,
+               "protobuf + numpy", base_rate, unit="kf/s", higher_is_better=True,
+               us_per_message=1e3 * t_ours / messages, baseline_us_per_message=1e3 * t_base / messages,
+               speedup_budget=20.0)
+    ratio = ours_rate / base_rate
+    report.note(f"decode speedup {ratio:.1f}× — budget ≥ 20×: {'ok' if ratio >= 20 else 'MISSED'}; "
+                f"{1e3 * t_ours / messages:.1f} µs vs {1e3 * t_base / messages:.1f} µs per message")
+
+
+def gaussians_of_size(base: GaussianSet, count: int, rng: np.random.Generator) -> GaussianSet:
+    """``count`` Gaussians drawn from the demo set (with replacement beyond its size), slightly jittered."""
+    pick = rng.choice(base.count, count, replace=count > base.count)
+    jitter = rng.normal(0, 0.02, (count, 3)).astype(np.float32)
+    return GaussianSet(parent=base.parent[pick], local_xyz=base.local_xyz[pick] + jitter,
+                       local_rot=base.local_rot[pick], local_log_scale=base.local_log_scale[pick],
+                       opacity=base.opacity[pick], color=base.color[pick])
+
+
+def bench_prepare(report: Report, sizes: list[int], repeat: int) -> None:
+    avatar = load_bundled("demo")
+    view, k = look_at_viewmat(avatar.camera), intrinsics(avatar.camera, SIZE, SIZE)
+    rng = np.random.default_rng(1)
+    pose = avatar.idle[0].copy()
+    pose[9] = 0.2  # jaw open: pose correctives and jaw skinning are exercised
+    pose[20:] = rng.normal(0, 0.5, avatar.expression_count).astype(np.float32)
+    for n in sizes:
+        g = gaussians_of_size(avatar.gaussians, n, rng)
+        prep = AvatarPreparer(avatar.head, g)
+        t0 = time.perf_counter()
+        frame = prep(pose, view, k, SIZE, SIZE)
+        first = 1e3 * (time.perf_counter() - t0)
+        ours = time_call(lambda: prep(pose, view, k, SIZE, SIZE), repeat=repeat, warmup=3)
+        base = time_call(lambda: prepare_reference(avatar.head, g, pose, view, k, SIZE, SIZE), repeat=max(2, repeat // 10),
+                         warmup=1)
+        report.add(f"prepare {n // 1000}k Gaussians (V={avatar.head.vertex_count}, E={avatar.expression_count})",
+                   "numba AvatarPreparer", ours["median_ms"], "numpy reference", base["median_ms"],
+                   budget=8.0 if n >= 100_000 else None, p90_ms=ours["p90_ms"], visible=frame.count,
+                   first_call_ms=first)
+    report.note(f"prepare at {SIZE}×{SIZE}, demo camera; first call per size includes cached-JIT load")
+
+
+def bench_sort(report: Report, repeat: int) -> None:
+    depths = np.random.default_rng(2).uniform(0.5, 0.8, 100_000).astype(np.float32)
+    sorter, out = RadixSorter(len(depths)), np.zeros(len(depths), np.int32)
+    assert np.array_equal(sorter.argsort(depths, out), np.argsort(depths, kind="stable"))
+    ours = time_call(lambda: sorter.argsort(depths, out), repeat=repeat)
+    base = time_call(lambda: np.argsort(depths), repeat=repeat)
+    report.add("sort 100k float32 depths", "numba LSD radix", ours["median_ms"], "np.argsort", base["median_ms"])
+
+
+def bench_cold_compile(report: Report) -> None:
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        out = subprocess.run([sys.executable, "-c", _COLD_SCRIPT], env=env, capture_output=True, text=True, check=True)
+    decode_s, prepare_s = map(float, out.stdout.split())
+    report.note(f"cold JIT compile (empty cache): decoder {decode_s:.1f} s, prepare stage {prepare_s:.1f} s "
+                "(paid once per machine: kernels are cached on disk)")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks motion", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and sizes (a smoke run)")
+    parser.add_argument("--no-cold-compile", action="store_true", help="skip the cold-compile subprocess")
+    args = parser.parse_args(argv)
+    repeat = 5 if args.quick else 30
+    report = Report("motion", "Motion pipeline: decode, prepare, sort (ours vs baseline, one run)")
+    report.note(f"load average before the run: {os.getloadavg()[0]:.2f} (other processes skew timings)")
+    bench_decode(report, 40 if args.quick else 200, repeat)
+    bench_prepare(report, [10_000, 100_000] if args.quick else [10_000, 30_000, 100_000], repeat)
+    bench_sort(report, repeat)
+    if not args.no_cold_compile:
+        bench_cold_compile(report)
+    report.emit()
+    return 0
