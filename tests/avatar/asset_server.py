@@ -22,6 +22,8 @@ class AssetServer:
         self.truncate: set[str] = set()  # file names served short
         self.corrupt: set[str] = set()  # file names served with one byte flipped
         self.listing_override: tuple[int, bytes] | None = None
+        self.listing_times: list[float] = []  # loop time of each listing request
+        self.file_done_times: list[float] = []  # loop time each file finished streaming
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -50,6 +52,7 @@ class AssetServer:
 
     async def _listing(self, request: web.Request) -> web.Response:
         self.requests[request.path] += 1
+        self.listing_times.append(asyncio.get_running_loop().time())
         self.app_ids.append(request.query.get("appId", ""))
         if self.listing_override is not None:
             status, body = self.listing_override
@@ -77,6 +80,7 @@ class AssetServer:
             if self.slow:
                 await asyncio.sleep(self.slow)
         await resp.write_eof()
+        self.file_done_times.append(asyncio.get_running_loop().time())
         return resp
 
 
