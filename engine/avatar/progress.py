@@ -39,7 +39,9 @@ class ProgressFanout:
         fraction = min(1.0, max(float(fraction), self.fraction or 0.0))
         self.fraction = fraction
         # At most ~100 events per load: skip steps smaller than 1 % except the first and the last.
-        if fraction - self._last_sent >= 0.01 or fraction == 1.0 and self._last_sent < 1.0 or self._last_sent < 0:
+        first = self._last_sent < 0
+        final = fraction == 1.0 and self._last_sent < 1.0
+        if first or final or fraction - self._last_sent >= 0.01:
             self._last_sent = fraction
             self._emit(LoadProgressInfo(LoadProgressType.downloading, fraction))
 

@@ -71,8 +71,7 @@ def head_from_arrays(arrays: dict, vertices: int, faces: int, expressions: int, 
     weights = as_float(arrays, "weights", (v, 5), what)
     if weights.min() < -1e-6 or np.abs(weights.sum(axis=1) - 1.0).max() > SUM_TOLERANCE:
         raise bad(what, "weights must be non-negative with every row summing to 1")
-    reg = arrays["j_regressor"]
-    reg = as_float({"j_regressor": reg}, "j_regressor", (5, v), what)
+    reg = as_float(arrays, "j_regressor", (5, v), what)
     if np.abs(reg.sum(axis=1) - 1.0).max() > SUM_TOLERANCE:
         raise bad(what, f"every j_regressor row must sum to 1 (joints are weighted vertex averages); "
                         f"row sums are {np.round(reg.sum(axis=1), 4).tolist()}")
