@@ -11,15 +11,12 @@ seqlock) so the callback never waits for a reader and a reader never sees a torn
 
 from __future__ import annotations
 
-import numpy as np
-
-
 class DeviceClock:
     """Written by the device callback only; read from any thread."""
 
     def __init__(self, sample_rate: int) -> None:
         self.sample_rate = int(sample_rate)
-        self._stamp = np.zeros(3, dtype=np.float64)  # end position, end played count, end time
+        self._stamp = [0, 0, 0.0]  # end position, end played count, end time (a list: cheapest to store into)
         self._seq = 0
         self._end_time = float("-inf")  # callback-owned
         self._last_position = 0
@@ -38,12 +35,12 @@ class DeviceClock:
         s[2] = self._end_time
         self._seq += 1
 
-    def _read(self) -> tuple[float, float, float] | None:
+    def _read(self) -> tuple[int, int, float] | None:
         for _ in range(1000):
             before = self._seq
             if before & 1:
                 continue
-            p, q, e = float(self._stamp[0]), float(self._stamp[1]), float(self._stamp[2])
+            p, q, e = self._stamp
             if self._seq == before:
                 return (p, q, e) if before else None
         return None

@@ -80,6 +80,7 @@ class AvatarController:
         self._connection = ConnectionState.disconnected
         self._round: Round | None = None
         self._round_time = 0.0
+        self._pose_time: float | None = None
         self._pending: collections.deque[np.ndarray] = collections.deque()
         self._limit: int | None = None
         self._decision = (StarvationDecision.PLAY, 0.0)
@@ -163,6 +164,11 @@ class AvatarController:
     @property
     def connection_state(self) -> ConnectionState:
         return self._connection
+
+    @property
+    def pose_time(self) -> float | None:
+        """Round time (s) on the audio clock that the last ``frame_pose`` drew; None if it drew no speech."""
+        return self._pose_time
 
     @property
     def audio_sink(self):
@@ -398,6 +404,7 @@ class AvatarController:
             speaking = rnd is not None and not rnd.finished and rnd.speech_shown
             if speaking:
                 target, frame_index = self._speech_target(rnd, idle)
+            self._pose_time = self._round_time if speaking else None
             mixer.output(target, self._anim_time, out)
             if self._monitor_enabled:
                 self._monitor_tick(position, speaking, frame_index)

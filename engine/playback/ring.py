@@ -1,10 +1,10 @@
-"""A lock-free single-writer / single-reader ring of PCM16 samples.
+"""A lock-free single-writer / single-reader ring of audio samples (PCM16 in, float32 out).
 
 The writer (the controller, on the app's thread) owns ``_write_pos`` and ``_flush_to``; the reader
 (the device callback) owns ``_read_pos``. Positions are absolute sample counts that only grow, so
 each side reads the other's index once and never needs a lock: a plain attribute store of an
-``int`` is atomic under the GIL. The storage is allocated once; reading copies into the caller's
-preallocated buffer.
+``int`` is atomic under the GIL. The storage is allocated once and holds float32 already scaled
+to [-1, 1): the writer converts, so the reader (the device callback) only copies.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class SampleRing:
         if capacity <= 0:
             raise ValueError(f"ring capacity must be positive, not {capacity}")
         self.capacity = int(capacity)
-        self._buf = np.zeros(self.capacity, dtype=np.int16)
+        self._buf = np.zeros(self.capacity, dtype=np.float32)
         self._write_pos = 0  # writer-owned
         self._flush_to = 0  # writer-owned: the reader skips everything before it
         self._limit = NO_LIMIT  # writer-owned: the reader never passes it (strict sync)
@@ -44,9 +44,9 @@ class SampleRing:
             return 0
         start = self._write_pos % self.capacity
         first = min(n, self.capacity - start)
-        self._buf[start:start + first] = samples[:first]
+        np.multiply(samples[:first], _SCALE, out=self._buf[start:start + first], casting="unsafe")
         if n > first:
-            self._buf[:n - first] = samples[first:n]
+            np.multiply(samples[first:n], _SCALE, out=self._buf[:n - first], casting="unsafe")
         self._write_pos += n  # publish after the copy
         return n
 
@@ -67,6 +67,10 @@ class SampleRing:
     def read_pos(self) -> int:
         return self._read_pos
 
+    @property
+    def limit(self) -> int:
+        return self._limit
+
     def skip_flushed(self) -> None:
         flush_to = self._flush_to
         if flush_to > self._read_pos:
@@ -79,13 +83,17 @@ class SampleRing:
 
     def read_into(self, out: np.ndarray, n: int) -> int:
         """Copy up to ``n`` samples as float32 in [-1, 1) into ``out[:n]``; return the count taken."""
-        k = min(n, self.available())
+        read = self._read_pos
+        end = self._write_pos
+        if self._limit < end:
+            end = self._limit
+        k = end - read if end - read < n else n
         if k <= 0:
             return 0
-        start = self._read_pos % self.capacity
+        start = read % self.capacity
         first = min(k, self.capacity - start)
-        np.multiply(self._buf[start:start + first], _SCALE, out=out[:first], casting="unsafe")
+        out[:first] = self._buf[start:start + first]
         if k > first:
-            np.multiply(self._buf[:k - first], _SCALE, out=out[first:k], casting="unsafe")
-        self._read_pos += k
+            out[first:k] = self._buf[:k - first]
+        self._read_pos = read + k
         return k

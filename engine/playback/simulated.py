@@ -68,9 +68,11 @@ class SimulatedSink(RingSink):
         self._thread.start()
 
     def _pace(self) -> None:
+        # Like a sound card, render one block ahead of the time it is heard, so the clock
+        # (which interpolates within a block from its DAC time) moves smoothly, not in steps.
         period = self.block / self.sample_rate
         while not self._stop.wait(period / 2):
-            due = int((time.monotonic() - self._t0) * self.sample_rate)
+            due = int((time.monotonic() - self._t0) * self.sample_rate) + self.block
             while self._frames + self.block <= due:
                 self.advance(self.block)
 

@@ -50,7 +50,7 @@ class RingSink:
         if real < n:
             out[real:] = 0.0
             if not self._paused:
-                if ring.read_pos >= ring._limit:
+                if ring.read_pos >= ring.limit:
                     self._gated_callbacks += 1
                 elif self._open:
                     self._underruns += 1
