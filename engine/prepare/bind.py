@@ -19,8 +19,10 @@ import numpy as np
 
 from .rotation import matrix_to_quat, mul3, quat_to_matrix
 
+BLOCK = 1024  # items per parallel work item
 
-@nb.njit(cache=True, nogil=True)
+
+@nb.njit(cache=True, nogil=True, inline="always")
 def _corners(vertices, faces, f):
     """The 9 coordinates of triangle ``f`` as float64 scalars (no row views: they would touch refcounts)."""
     i0, i1, i2 = faces[f, 0], faces[f, 1], faces[f, 2]
@@ -29,7 +31,7 @@ def _corners(vertices, faces, f):
             np.float64(vertices[i2, 0]), np.float64(vertices[i2, 1]), np.float64(vertices[i2, 2]))
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _frame(c):
     """(T, R row-major 9-tuple, k) of the triangle with corner coordinates ``c``."""
     x0, y0, z0 = c[0], c[1], c[2]
@@ -46,10 +48,9 @@ def _frame(c):
     return t, r, 0.5 * (length + height)
 
 
-@nb.njit(cache=True, nogil=True, parallel=True)
-def triangle_frames(vertices, faces, centroids, frames, scales):
-    """Fill centroids (F,3), frames (F,3,3) and scales (F,) from posed ``vertices``."""
-    for f in nb.prange(faces.shape[0]):
+@nb.njit(cache=True, nogil=True)
+def _frames_run(lo, hi, vertices, faces, centroids, frames, scales):
+    for f in range(lo, hi):
         t, r, k = _frame(_corners(vertices, faces, f))
         for a in range(3):
             centroids[f, a] = t[a]
@@ -59,9 +60,17 @@ def triangle_frames(vertices, faces, centroids, frames, scales):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def bind_world(centroids, frames, scales, parent, local_xyz, local_rot, local_log_scale, means, quats, out_scales):
-    """World means (N,3), unit quaternions (N,4, w first, w >= 0) and scales (N,3) of bound Gaussians."""
-    for n in nb.prange(parent.shape[0]):
+def triangle_frames(vertices, faces, centroids, frames, scales):
+    """Fill centroids (F,3), frames (F,3,3) and scales (F,) from posed ``vertices``."""
+    n = faces.shape[0]
+    for blk in nb.prange((n + BLOCK - 1) // BLOCK):  # plain loops per block, so the helpers inline
+        _frames_run(blk * BLOCK, min(n, (blk + 1) * BLOCK), vertices, faces, centroids, frames, scales)
+
+
+@nb.njit(cache=True, nogil=True)
+def _bind_run(lo, hi, centroids, frames, scales, parent, local_xyz, local_rot, local_log_scale, means, quats,
+              out_scales):
+    for n in range(lo, hi):
         f = parent[n]
         k = scales[f]
         for a in range(3):
@@ -77,7 +86,16 @@ def bind_world(centroids, frames, scales, parent, local_xyz, local_rot, local_lo
         quats[n, 0], quats[n, 1], quats[n, 2], quats[n, 3] = w, x, y, z
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, parallel=True)
+def bind_world(centroids, frames, scales, parent, local_xyz, local_rot, local_log_scale, means, quats, out_scales):
+    """World means (N,3), unit quaternions (N,4, w first, w >= 0) and scales (N,3) of bound Gaussians."""
+    n = parent.shape[0]
+    for blk in nb.prange((n + BLOCK - 1) // BLOCK):
+        _bind_run(blk * BLOCK, min(n, (blk + 1) * BLOCK), centroids, frames, scales, parent, local_xyz, local_rot,
+                  local_log_scale, means, quats, out_scales)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
 def camera_frame(corners, viewmat):
     """The triangle's frame folded with the view: A = W·R·k (row-major 9-tuple) and b = W·T + t."""
     t, r, k = _frame(corners)

@@ -23,7 +23,7 @@ GAUSSIAN_BLOCK = 2048  # Gaussians per parallel work item
 ALPHA_MIN = 1.0 / 255.0
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def extent(opacity):
     """How many σ a splat reaches before its alpha drops below 1/255: min(3, √(2 ln(255·opacity))); 0 if never visible."""
     if not opacity >= ALPHA_MIN:
@@ -32,18 +32,27 @@ def extent(opacity):
 
 
 @nb.njit(cache=True, nogil=True)
-def _splat(x, y, z, v, extend, fx, fy, cx, cy, near, far, width, height):
+def lens(cam, width, height):
+    """Per-frame constants: (fx, fy, cx, cy, near, far, width, height, x/z limits lo, hi, y/z limits lo, hi)."""
+    fx, fy, cx, cy = cam[0], cam[1], cam[2], cam[3]
+    lim_x, lim_y = 0.3 * 0.5 * width / fx, 0.3 * 0.5 * height / fy  # gsplat: 1.3× the field of view
+    return (fx, fy, cx, cy, cam[4], cam[5], np.float64(width), np.float64(height),
+            -(cx / fx + lim_x), (width - cx) / fx + lim_x, -(cy / fy + lim_y), (height - cy) / fy + lim_y)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _splat(x, y, z, v, extend, ln):
     """Project one Gaussian (camera point, covariance factor ``v`` row-major 9-tuple, ``extent`` of its opacity).
 
-    Returns ``(radius, mx, my, conic_a, conic_b, conic_c)``; radius 0 means culled. Scalars only, so
-    the call costs no reference counting inside the parallel loops.
+    ``ln`` is :func:`lens` of the camera. Returns ``(radius, mx, my, conic_a, conic_b, conic_c)``; radius 0
+    means culled. Scalars only, so the call costs no reference counting inside the parallel loops.
     """
+    fx, fy, cx, cy, near, far, width, height = ln[0], ln[1], ln[2], ln[3], ln[4], ln[5], ln[6], ln[7]
     if not (near < z < far) or extend <= 0.0:
         return 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     rz = 1.0 / z
-    lim_x, lim_y = 0.3 * 0.5 * width / fx, 0.3 * 0.5 * height / fy
-    tx = z * min((width - cx) / fx + lim_x, max(-(cx / fx + lim_x), x * rz))
-    ty = z * min((height - cy) / fy + lim_y, max(-(cy / fy + lim_y), y * rz))
+    tx = z * min(ln[9], max(ln[8], x * rz))
+    ty = z * min(ln[11], max(ln[10], y * rz))
     j00, j02 = fx * rz, -fx * tx * rz * rz
     j11, j12 = fy * rz, -fy * ty * rz * rz
     # T = J·V (2×3); cov2d = T·Tᵀ
@@ -60,36 +69,61 @@ def _splat(x, y, z, v, extend, fx, fy, cx, cy, near, far, width, height):
     mx, my = fx * x * rz + cx, fy * y * rz + cy
     if radius <= 0.0 or mx + radius <= 0.0 or mx - radius >= width or my + radius <= 0.0 or my - radius >= height:
         return 0.0, mx, my, 0.0, 0.0, 0.0
-    return radius, mx, my, c / det, -b / det, a / det
+    inv = 1.0 / det
+    return radius, mx, my, c * inv, -b * inv, a * inv
+
+
+@nb.njit(cache=True, nogil=True)
+def _world_run(lo, hi, means, quats, scales, opacities, viewmat, ln, means2d, conics, radii, depths, visible):
+    w = (viewmat[0, 0], viewmat[0, 1], viewmat[0, 2], viewmat[1, 0], viewmat[1, 1], viewmat[1, 2],
+         viewmat[2, 0], viewmat[2, 1], viewmat[2, 2])
+    for i in range(lo, hi):
+        r = quat_to_matrix(np.float64(quats[i, 0]), np.float64(quats[i, 1]), np.float64(quats[i, 2]),
+                           np.float64(quats[i, 3]))
+        sx, sy, sz = np.float64(scales[i, 0]), np.float64(scales[i, 1]), np.float64(scales[i, 2])
+        px, py, pz = np.float64(means[i, 0]), np.float64(means[i, 1]), np.float64(means[i, 2])
+        x = w[0] * px + w[1] * py + w[2] * pz + viewmat[0, 3]
+        y = w[3] * px + w[4] * py + w[5] * pz + viewmat[1, 3]
+        z = w[6] * px + w[7] * py + w[8] * pz + viewmat[2, 3]
+        v = mul3(w, mul3(r, (sx, 0.0, 0.0, 0.0, sy, 0.0, 0.0, 0.0, sz)))  # V = W·R·diag(s)
+        radius, mx, my, ca, cb, cc = _splat(x, y, z, v, extent(np.float64(opacities[i])), ln)
+        depths[i], radii[i], visible[i] = z, radius, 1 if radius > 0.0 else 0
+        means2d[i, 0], means2d[i, 1] = mx, my
+        conics[i, 0], conics[i, 1], conics[i, 2] = ca, cb, cc
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def project_world(means, quats, scales, opacities, viewmat, cam, width, height, means2d, conics, radii, depths,
                   visible):
     """Project world-space Gaussians (quaternions w-first, linear scales)."""
-    fx, fy, cx, cy, near, far = cam[0], cam[1], cam[2], cam[3], cam[4], cam[5]
-    for i in nb.prange(means.shape[0]):
-        r = quat_to_matrix(np.float64(quats[i, 0]), np.float64(quats[i, 1]), np.float64(quats[i, 2]),
-                           np.float64(quats[i, 3]))
-        sx, sy, sz = np.float64(scales[i, 0]), np.float64(scales[i, 1]), np.float64(scales[i, 2])
-        p = (np.float64(means[i, 0]), np.float64(means[i, 1]), np.float64(means[i, 2]))
-        cam_p = (viewmat[0, 0] * p[0] + viewmat[0, 1] * p[1] + viewmat[0, 2] * p[2] + viewmat[0, 3],
-                 viewmat[1, 0] * p[0] + viewmat[1, 1] * p[1] + viewmat[1, 2] * p[2] + viewmat[1, 3],
-                 viewmat[2, 0] * p[0] + viewmat[2, 1] * p[1] + viewmat[2, 2] * p[2] + viewmat[2, 3])
-        v = (  # V = W·R·diag(s)
-            (viewmat[0, 0] * r[0] + viewmat[0, 1] * r[3] + viewmat[0, 2] * r[6]) * sx,
-            (viewmat[0, 0] * r[1] + viewmat[0, 1] * r[4] + viewmat[0, 2] * r[7]) * sy,
-            (viewmat[0, 0] * r[2] + viewmat[0, 1] * r[5] + viewmat[0, 2] * r[8]) * sz,
-            (viewmat[1, 0] * r[0] + viewmat[1, 1] * r[3] + viewmat[1, 2] * r[6]) * sx,
-            (viewmat[1, 0] * r[1] + viewmat[1, 1] * r[4] + viewmat[1, 2] * r[7]) * sy,
-            (viewmat[1, 0] * r[2] + viewmat[1, 1] * r[5] + viewmat[1, 2] * r[8]) * sz,
-            (viewmat[2, 0] * r[0] + viewmat[2, 1] * r[3] + viewmat[2, 2] * r[6]) * sx,
-            (viewmat[2, 0] * r[1] + viewmat[2, 1] * r[4] + viewmat[2, 2] * r[7]) * sy,
-            (viewmat[2, 0] * r[2] + viewmat[2, 1] * r[5] + viewmat[2, 2] * r[8]) * sz,
-        )
-        radius, mx, my, ca, cb, cc = _splat(cam_p[0], cam_p[1], cam_p[2], v, extent(np.float64(opacities[i])),
-                                            fx, fy, cx, cy, near, far, width, height)
-        depths[i], radii[i], visible[i] = cam_p[2], radius, 1 if radius > 0.0 else 0
+    ln = lens(cam, width, height)
+    n = means.shape[0]
+    for blk in nb.prange((n + GAUSSIAN_BLOCK - 1) // GAUSSIAN_BLOCK):  # plain loops per block, so helpers inline
+        _world_run(blk * GAUSSIAN_BLOCK, min(n, (blk + 1) * GAUSSIAN_BLOCK), means, quats, scales, opacities,
+                   viewmat, ln, means2d, conics, radii, depths, visible)
+
+
+@nb.njit(cache=True, nogil=True)
+def _project_run(lo, hi, vertices, faces, viewmat, parent, local_xyz, local_factor, extents, ln, means2d, conics,
+                 radii, depths, visible):
+    """Gaussians ``lo..hi`` of :func:`project_mesh` (a plain loop, so every helper inlines into it)."""
+    current = -1
+    a = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    b = (0.0, 0.0, 0.0)
+    for i in range(lo, hi):
+        f = parent[i]
+        if f != current:  # Gaussians are sorted by triangle: one frame per run
+            current = f
+            a, b = camera_frame(_corners(vertices, faces, f), viewmat)
+        m = (np.float64(local_factor[i, 0]), np.float64(local_factor[i, 1]), np.float64(local_factor[i, 2]),
+             np.float64(local_factor[i, 3]), np.float64(local_factor[i, 4]), np.float64(local_factor[i, 5]),
+             np.float64(local_factor[i, 6]), np.float64(local_factor[i, 7]), np.float64(local_factor[i, 8]))
+        mu0, mu1, mu2 = np.float64(local_xyz[i, 0]), np.float64(local_xyz[i, 1]), np.float64(local_xyz[i, 2])
+        x = a[0] * mu0 + a[1] * mu1 + a[2] * mu2 + b[0]
+        y = a[3] * mu0 + a[4] * mu1 + a[5] * mu2 + b[1]
+        z = a[6] * mu0 + a[7] * mu1 + a[8] * mu2 + b[2]
+        radius, mx, my, ca, cb, cc = _splat(x, y, z, mul3(a, m), np.float64(extents[i]), ln)
+        depths[i], radii[i], visible[i] = z, radius, 1 if radius > 0.0 else 0
         means2d[i, 0], means2d[i, 1] = mx, my
         conics[i, 0], conics[i, 1], conics[i, 2] = ca, cb, cc
 
@@ -104,30 +138,11 @@ def project_mesh(vertices, faces, viewmat, parent, local_xyz, local_factor, exte
     L = R(q)·diag(exp s) precomputed. ``extents`` are :func:`extent` of each (constant) opacity.
     Blocks keep the per-run cache thread-local; triangles with no Gaussians are never visited.
     """
-    fx, fy, cx, cy, near, far = cam[0], cam[1], cam[2], cam[3], cam[4], cam[5]
+    ln = lens(cam, width, height)
     n = parent.shape[0]
     for blk in nb.prange((n + GAUSSIAN_BLOCK - 1) // GAUSSIAN_BLOCK):
-        current = -1
-        a = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        b = (0.0, 0.0, 0.0)
-        for i in range(blk * GAUSSIAN_BLOCK, min(n, (blk + 1) * GAUSSIAN_BLOCK)):
-            f = parent[i]
-            if f != current:
-                current = f
-                a, b = camera_frame(_corners(vertices, faces, f), viewmat)
-            m = (np.float64(local_factor[i, 0]), np.float64(local_factor[i, 1]), np.float64(local_factor[i, 2]),
-                 np.float64(local_factor[i, 3]), np.float64(local_factor[i, 4]), np.float64(local_factor[i, 5]),
-                 np.float64(local_factor[i, 6]), np.float64(local_factor[i, 7]), np.float64(local_factor[i, 8]))
-            mu0, mu1, mu2 = np.float64(local_xyz[i, 0]), np.float64(local_xyz[i, 1]), np.float64(local_xyz[i, 2])
-            x = a[0] * mu0 + a[1] * mu1 + a[2] * mu2 + b[0]
-            y = a[3] * mu0 + a[4] * mu1 + a[5] * mu2 + b[1]
-            z = a[6] * mu0 + a[7] * mu1 + a[8] * mu2 + b[2]
-            v = mul3(a, m)
-            radius, mx, my, ca, cb, cc = _splat(x, y, z, v, np.float64(extents[i]), fx, fy, cx, cy, near, far,
-                                                width, height)
-            depths[i], radii[i], visible[i] = z, radius, 1 if radius > 0.0 else 0
-            means2d[i, 0], means2d[i, 1] = mx, my
-            conics[i, 0], conics[i, 1], conics[i, 2] = ca, cb, cc
+        _project_run(blk * GAUSSIAN_BLOCK, min(n, (blk + 1) * GAUSSIAN_BLOCK), vertices, faces, viewmat, parent,
+                     local_xyz, local_factor, extents, ln, means2d, conics, radii, depths, visible)
 
 
 def extents_of(opacities: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ def rodrigues_into(x, y, z, out):
     out[2, 2] = 1.0 - c1 * (kx * kx + ky * ky)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def quat_to_matrix(w, x, y, z):
     """Rotation matrix entries (row-major 9-tuple) of a quaternion (w, x, y, z), normalised here."""
     n = math.sqrt(w * w + x * x + y * y + z * z)
@@ -59,7 +59,7 @@ def matrix_to_quat(m00, m01, m02, m10, m11, m12, m20, m21, m22):
     return sign * q[0], sign * q[1], sign * q[2], sign * q[3]
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def mul3(r, q):
     """Product of two 3×3 matrices given as row-major 9-tuples."""
     return (r[0] * q[0] + r[1] * q[3] + r[2] * q[6], r[0] * q[1] + r[1] * q[4] + r[2] * q[7],
