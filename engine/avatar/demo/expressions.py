@@ -37,7 +37,7 @@ def expression_dirs(m: M.DemoMesh, rng: np.random.Generator) -> np.ndarray:
     lip_width = np.sqrt(np.clip(1.0 - (x / 0.03) ** 2, 0.0, 1.0))
     near_lip_up = front * upper * lip_width * gauss(y - M.MOUTH_Y, 0.009)
     near_lip_lo = front * lower * lip_width * gauss(y - M.MOUTH_Y, 0.011)
-    corner = {s: front * gauss(x - s * 0.026, 0.011) * gauss(y - M.MOUTH_Y, 0.011) for s in (1, -1)}
+    corner = {s: front * gauss(x - s * 0.026, 0.013) * gauss(y - M.MOUTH_Y, 0.012) for s in (1, -1)}
     corners = corner[1] + corner[-1]
     brow = {s: skin * gauss(x - s * 0.03, 0.018) * gauss(y - 0.034, 0.012) for s in (1, -1)}
     brows = brow[1] + brow[-1]
@@ -47,12 +47,12 @@ def expression_dirs(m: M.DemoMesh, rng: np.random.Generator) -> np.ndarray:
 
     d = np.zeros((EXPRESSION_COUNT, n, 3))
     d[0] = _vec(dy=0.004 * near_lip_up - 0.006 * near_lip_lo, n=n)
-    d[1] = _vec(dx=-0.35 * x * lips, dz=0.006 * lips, n=n)
-    d[2] = _vec(dx=0.25 * x * lips, dz=-0.002 * lips, n=n)
-    d[3] = _vec(dx=0.004 * np.sign(x) * corners, dy=0.005 * corners + 0.002 * cheeks, dz=-0.002 * corners, n=n)
-    d[4] = _vec(dy=-0.004 * corners, n=n)
-    d[5] = _vec(dy=0.005 * brows, n=n)
-    d[6] = _vec(dx=-0.002 * np.sign(x) * brows, dy=-0.003 * brows, dz=0.001 * brows, n=n)
+    d[1] = _vec(dx=-0.45 * x * lips, dz=0.008 * lips, n=n)
+    d[2] = _vec(dx=0.3 * x * lips, dz=-0.002 * lips, n=n)
+    d[3] = _vec(dx=0.005 * np.sign(x) * corners, dy=0.008 * corners + 0.003 * cheeks, dz=-0.003 * corners, n=n)
+    d[4] = _vec(dy=-0.006 * corners, n=n)
+    d[5] = _vec(dy=0.007 * brows, n=n)
+    d[6] = _vec(dx=-0.003 * np.sign(x) * brows, dy=-0.004 * brows, dz=0.001 * brows, n=n)
     d[7] = _vec(dy=0.003 * near_lip_up, dz=0.001 * near_lip_up, n=n)
     d[8] = _vec(dy=-0.004 * near_lip_lo, dz=0.001 * near_lip_lo, n=n)
     d[9] = _vec(dx=0.006 * np.sign(x) * cheeks, dz=0.003 * cheeks, n=n)
@@ -60,9 +60,9 @@ def expression_dirs(m: M.DemoMesh, rng: np.random.Generator) -> np.ndarray:
     d[11] = _vec(dy=0.002 * nose, dz=-0.001 * nose, n=n)
     for k, s in ((12, 1), (13, -1)):
         c = corner[s]
-        d[k] = _vec(dx=0.004 * s * c, dy=0.005 * c, dz=-0.002 * c, n=n)
+        d[k] = _vec(dx=0.005 * s * c, dy=0.008 * c, dz=-0.003 * c, n=n)
     for k, s in ((14, 1), (15, -1)):
-        d[k] = _vec(dy=0.005 * brow[s], n=n)
+        d[k] = _vec(dy=0.007 * brow[s], n=n)
     d[16] = _vec(dy=0.002 * under_eye, n=n)
     d[17] = _vec(dz=0.004 * lips, dy=0.001 * near_lip_up - 0.002 * near_lip_lo, n=n)
     d[18] = _vec(dx=-0.006 * lips, n=n)
