@@ -61,7 +61,10 @@ class AvatarManager:
         if on_progress is not None and not callable(on_progress):
             raise AvatarError(ErrorCode.failedToFetchAvatarMetadata,
                               f"on_progress must be a callable taking a LoadProgressInfo, not {on_progress!r}")
-        key = (avatar_id, bool(use_compressed_model))
+        if not isinstance(use_compressed_model, bool):
+            raise AvatarError(ErrorCode.failedToFetchAvatarMetadata,
+                              f"use_compressed_model must be True or False, not {use_compressed_model!r}")
+        key = (avatar_id, use_compressed_model)
         cached = self._memory.get(key)
         if cached is not None:
             safe_call(on_progress, LoadProgressInfo(LoadProgressType.completed, 1.0))

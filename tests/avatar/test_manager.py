@@ -198,6 +198,10 @@ async def test_load_needs_the_sdk_and_a_valid_id(manager):
         with pytest.raises(AvatarError) as info:
             await manager.load(bad)
         assert info.value.code == ErrorCode.avatarIDUnrecognized
+    with pytest.raises(AvatarError, match="on_progress must be a callable"):
+        await manager.load("demo", on_progress="print")
+    with pytest.raises(AvatarError, match="use_compressed_model must be True or False"):
+        await manager.load("demo", use_compressed_model="yes")
 
 
 async def test_bundled_demo_loads_offline_through_the_shared_manager(cache_dir):
