@@ -76,9 +76,11 @@ class RingSink:
     # -- the AudioSink contract --------------------------------------------------------------
 
     def write(self, samples: np.ndarray) -> int:
-        if samples.dtype != np.int16 or samples.ndim != 1:
+        if not isinstance(samples, np.ndarray) or samples.dtype != np.int16 or samples.ndim != 1:
+            what = f"{samples.dtype} {samples.shape}" if isinstance(samples, np.ndarray) else type(samples).__name__
             raise AvatarError(ErrorCode.playbackStartFailed,
-                              f"sink.write takes a 1-D int16 array (PCM16 mono), not {samples.dtype} {samples.shape}")
+                              f"sink.write takes a 1-D int16 array (PCM16 mono), not {what}; "
+                              "convert bytes with numpy.frombuffer(data, '<i2')")
         self._open = True
         return self._ring.write(samples)
 

@@ -165,6 +165,9 @@ THIRD_PARTY = """
     class FreezeFrame:
         \"\"\"Holds the last pose forever: a policy a kiosk might want.\"\"\"
 
+        holds_audio = False
+        ease_seconds = 0.0
+
         def decide(self, starved, starved_for_s, buffered_frames):
             return StarvationDecision.HOLD if starved else StarvationDecision.PLAY
 
@@ -193,6 +196,10 @@ def test_third_party_distribution_is_listed_and_used(tmp_path):
     used = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert used.returncode == 0, used.stderr
     assert used.stdout.split() == ["1", "0"]
+    # ...and its author can check it against the contract with the conformance suite.
+    checked = _facecast("conformance", "--starvation-policy", "freeze_frame", site=site)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "passed" in checked.stdout and "failed" not in checked.stdout
 
 
 def test_third_party_misspelt_hook_fails_naming_it(tmp_path):
