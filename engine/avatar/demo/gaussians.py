@@ -91,7 +91,7 @@ def _occlusion(pts):
     dark = 0.18 * gauss(ax - M.EYE_X, 0.011) * gauss(y - (M.EYE_Y + 0.004), 0.008) * front
     dark += 0.08 * gauss(x, 0.007) * gauss(y + 0.041, 0.003) * front
     dark += 0.25 * gauss(x, 0.02) * gauss(y - M.MOUTH_Y, 0.0015) * (ax < 0.026) * front
-    dark += 0.4 * smoothstep(-0.108, -0.125, y) * smoothstep(-0.2, -0.14, y)
+    dark += 0.4 * smoothstep(-0.108, -0.125, y) * smoothstep(-0.2, -0.14, y) * smoothstep(-0.01, 0.03, z)
     return 1.0 - dark
 
 
