@@ -161,7 +161,7 @@ def _wrap_lids(points, cos_u, centers):
         w = smoothstep(2.0, 1.0, rho) * (cos_u > 0.3)
         d = points - c
         on_sphere = c + (EYE_RADIUS + LID_GAP) * d / np.linalg.norm(d, axis=1, keepdims=True)
-        # Keep the skin outside the sphere: only pull points that are further away inward if w is high.
+        # Radial projection: the rim lands on the eyeball's sphere, so no gap opens between lid and eye.
         out = out + w[:, None] * (on_sphere - out)
     return out
 
@@ -187,6 +187,29 @@ def _grid_faces(n_rows, n_cols, wrap, flip=False):
     return np.array(faces, dtype=np.int64)
 
 
+def _cut_mouth_slit(skin, cos_u, faces, j_mouth, n_cols) -> np.ndarray:
+    """Duplicate the interior vertices of the mouth row (copies are appended after the skin and its pole);
+    the cells below the row switch to the copies, so the lower lip can part from the upper one.
+    Edits ``faces`` in place and returns the duplicated vertex indices."""
+    pole = len(skin)
+    row_idx = j_mouth * n_cols + np.arange(n_cols)
+    slit = row_idx[(np.abs(skin[row_idx, 0]) < MOUTH_HALF_WIDTH) & (cos_u[row_idx] > 0.5)]
+    remap_low = np.arange(pole + 1)
+    remap_low[slit] = pole + 1 + np.arange(len(slit))
+    below = (faces // n_cols).min(axis=1) == j_mouth  # cells whose top row is the mouth row
+    faces[below] = remap_low[faces[below]]
+    return slit
+
+
+def _cut_eye_openings(unwrapped, faces) -> np.ndarray:
+    """Faces without those inside either eye opening (decided on the skin before the lids wrap)."""
+    cen = unwrapped[np.clip(faces, 0, len(unwrapped) - 1)].mean(axis=1)
+    keep = np.ones(len(faces), bool)
+    for side in (1.0, -1.0):
+        keep &= ~((eye_opening_radius(cen[:, 0], cen[:, 1], side) < 1.0) & (cen[:, 2] > 0))
+    return faces[keep]
+
+
 def build_mesh() -> DemoMesh:
     rows, u, grid, cos_u = _skin_grid()
     n_rows, n_cols = grid.shape[:2]
@@ -199,24 +222,9 @@ def build_mesh() -> DemoMesh:
     pole = len(skin)
     fan = np.array([(pole, i, (i + 1) % n_cols) for i in range(n_cols)], dtype=np.int64)
 
-    # Mouth slit: duplicate the interior vertices of the mouth row; the lower lip uses the copies.
     j_mouth = int(np.argmin(np.abs(rows - MOUTH_Y)))
-    row_idx = j_mouth * n_cols + np.arange(n_cols)
-    inside = (np.abs(skin[row_idx, 0]) < MOUTH_HALF_WIDTH) & (cos_flat[row_idx] > 0.5)
-    slit = row_idx[inside]
-    copies = pole + 1 + np.arange(len(slit))
-    remap = np.arange(pole + 1)
-    remap_low = remap.copy()
-    remap_low[slit] = copies
-    below = (skin_faces // n_cols).min(axis=1) == j_mouth  # cells whose top row is the mouth row
-    skin_faces[below] = remap_low[skin_faces[below]]
-
-    # Eye openings: drop the triangles inside each rim.
-    cen = unwrapped[np.clip(skin_faces, 0, pole - 1)].mean(axis=1)  # decide on the unwrapped surface
-    keep = np.ones(len(skin_faces), bool)
-    for side in (1.0, -1.0):
-        keep &= ~((eye_opening_radius(cen[:, 0], cen[:, 1], side) < 1.0) & (cen[:, 2] > 0))
-    skin_faces = skin_faces[keep]
+    slit = _cut_mouth_slit(skin, cos_flat, skin_faces, j_mouth, n_cols)
+    skin_faces = _cut_eye_openings(unwrapped, skin_faces)
 
     top = np.array([[0.0, TOP_Y, 0.0]])
     vertices = [skin, top, skin[slit]]
@@ -248,8 +256,9 @@ def build_mesh() -> DemoMesh:
     skin_u[pole] = np.pi
     skin_u[pole + 1: pole + 1 + len(slit)] = skin_u[slit]
     eye_rho = np.full((2, len(vertices)), np.inf)
+    front_face = np.where(cos_flat > 0.3, 0.0, np.inf)  # the back of the head is never near an eye
     for k, side in enumerate((1.0, -1.0)):
-        eye_rho[k, :pole] = eye_opening_radius(unwrapped[:, 0], unwrapped[:, 1], side) + np.where(cos_flat > 0.3, 0, np.inf)
+        eye_rho[k, :pole] = eye_opening_radius(unwrapped[:, 0], unwrapped[:, 1], side) + front_face
         eye_rho[k, pole + 1: pole + 1 + len(slit)] = eye_rho[k, slit]
     lower_lip = np.zeros(len(vertices), bool)
     lower_lip[pole + 1: pole + 1 + len(slit)] = True
