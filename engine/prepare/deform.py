@@ -55,7 +55,8 @@ def _rig(pose, expr_count, j_template, j_dirs, coefs, active, rots, joints, glob
                 glob[j, r, 3] = joints[j, r]
             else:
                 for c in range(3):
-                    glob[j, r, c] = glob[p, r, 0] * rots[j, 0, c] + glob[p, r, 1] * rots[j, 1, c] + glob[p, r, 2] * rots[j, 2, c]
+                    glob[j, r, c] = (glob[p, r, 0] * rots[j, 0, c] + glob[p, r, 1] * rots[j, 1, c]
+                                     + glob[p, r, 2] * rots[j, 2, c])
                 d0, d1, d2 = joints[j, 0] - joints[p, 0], joints[j, 1] - joints[p, 1], joints[j, 2] - joints[p, 2]
                 glob[j, r, 3] = glob[p, r, 0] * d0 + glob[p, r, 1] * d1 + glob[p, r, 2] * d2 + glob[p, r, 3]
         for r in range(3):  # remove the rest-pose joint position: rel maps rest-pose points to posed ones

@@ -25,7 +25,7 @@ ALPHA_MIN = 1.0 / 255.0
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def extent(opacity):
-    """How many σ a splat reaches before its alpha drops below 1/255: min(3, √(2 ln(255·opacity))); 0 if never visible."""
+    """σ a splat reaches before its alpha drops below 1/255: min(3, √(2 ln(255·opacity))); 0 if never visible."""
     if not opacity >= ALPHA_MIN:
         return 0.0
     return min(3.0, math.sqrt(2.0 * math.log(opacity / ALPHA_MIN)))

@@ -160,9 +160,10 @@ class AnimationDecoder:
         meta = self._meta
         status, pos, detail = int(meta[dk.M_STATUS]), int(meta[dk.M_ERROR_POS]), int(meta[dk.M_DETAIL])
         if status == pw.EXPRESSION_COUNT:
+            found = int(meta[dk.M_FOUND])
+            at_least = "at least " if found > self.expression_count else ""  # the kernel stops at the first excess
             return AvatarError(ErrorCode.invalidAvatarMetadata,
-                               f"keyframe {int(meta[dk.M_COUNT])} carries {'at least ' if meta[dk.M_FOUND] > self.expression_count else ''}"
-                               f"{int(meta[dk.M_FOUND])} expression values but the avatar has {self.expression_count}; "
+                               f"keyframe {int(meta[dk.M_COUNT])} carries {at_least}{found} expression values but the avatar has {self.expression_count}; "
                                "the Motion Server must generate motion for this avatar's expression count")
         if status == pw.NOT_AN_ANIMATION:
             return AvatarError(ErrorCode.serverError,
@@ -181,7 +182,8 @@ class AnimationDecoder:
         if level == dk.LEVEL_FLAME:
             name = FLAME_FIELDS[field - 1][0] if 1 <= field <= 7 else f"field {field}"
             return f"keyframe {int(self._meta[dk.M_COUNT])}, Flame.{name}"
-        message = {dk.LEVEL_ANIMATION: "FlameAnimation", dk.LEVEL_RESPONSE: "ServerResponseAnimation"}.get(level, "Message")
+        names = {dk.LEVEL_ANIMATION: "FlameAnimation", dk.LEVEL_RESPONSE: "ServerResponseAnimation"}
+        message = names.get(level, "Message")
         return f"{message} field {field}" if field else message
 
 

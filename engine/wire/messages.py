@@ -49,7 +49,8 @@ def configure_session(sample_rate: int, *, audio_format: int = pb.AUDIO_FORMAT_P
                           f"sample_rate must be one of {allowed} Hz, not {sample_rate!r}")
     if audio_format not in (pb.AUDIO_FORMAT_PCM_S16LE, pb.AUDIO_FORMAT_OGG_OPUS):
         raise AvatarError(ErrorCode.playbackInitFailed,
-                          f"audio_format must be AUDIO_FORMAT_PCM_S16LE (0) or AUDIO_FORMAT_OGG_OPUS (1), not {audio_format!r}")
+                          "audio_format must be AUDIO_FORMAT_PCM_S16LE (0) or AUDIO_FORMAT_OGG_OPUS (1), "
+                          f"not {audio_format!r}")
     msg = pb.Message(type=pb.MESSAGE_TYPE_CLIENT_CONFIGURE_SESSION)
     cfg = msg.client_configure_session
     cfg.sample_rate = sample_rate
