@@ -11,7 +11,9 @@ mean (the same square the GPU backends draw as a quad), so all backends cover th
 Speed (why it beats a straightforward tile rasterizer): splat data is packed in sorted order so
 a tile walks contiguous memory; each splat visits only its bounding box inside the tile (splats
 are small next to a 16×16 tile); per-pixel "done" state lives in the image itself (negative T),
-so nothing is allocated per frame; tiles run in parallel and stop as soon as every pixel is done.
+so nothing is allocated per frame; each tile row keeps the span of pixels still live, so splats
+behind an already opaque surface cost almost nothing; tiles run in parallel and stop once every
+pixel is done.
 """
 
 from __future__ import annotations
@@ -98,8 +100,13 @@ def fill_tiles(count, bbox, tiles_x, tile_starts, cursor, tile_lists):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, image):
-    """Composite every tile's list into ``image`` (H, W, 4): RGB over ``background``, A = 1 − T."""
+def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, image, live):
+    """Composite every tile's list into ``image`` (H, W, 4): RGB over ``background``, A = 1 − T.
+
+    ``live`` (n_tiles, 2, TILE) is scratch: per tile row, the first and last pixel not yet done.
+    Splats are clipped to it, so once the opaque interior of a surface has saturated, later
+    splats only visit the pixels that can still change (tile edges, silhouettes).
+    """
     height = image.shape[0]
     width = image.shape[1]
     n_tiles = tile_starts.shape[0] - 1
@@ -112,13 +119,14 @@ def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, 
         tx1 = min(tx0 + TILE, width) - 1
         ty1 = min(ty0 + TILE, height) - 1
         for py in range(ty0, ty1 + 1):
+            live[t, 0, py - ty0] = tx0
+            live[t, 1, py - ty0] = tx1
             for px in range(tx0, tx1 + 1):
                 image[py, px, 0] = 0.0
                 image[py, px, 1] = 0.0
                 image[py, px, 2] = 0.0
                 image[py, px, 3] = 1.0  # transmittance while compositing; negative = done
-        pixels = (tx1 - tx0 + 1) * (ty1 - ty0 + 1)
-        done = 0
+        live_rows = ty1 - ty0 + 1
         for j in range(tile_starts[t], tile_starts[t + 1]):
             k = tile_lists[j]
             x0 = max(bbox[k, 0], tx0)
@@ -131,26 +139,30 @@ def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, 
             cb = packed[k, 3]
             cc = packed[k, 4]
             o = packed[k, 5]
+            cr = packed[k, 6]
+            cg = packed[k, 7]
+            cbl = packed[k, 8]
             # α ≥ 1/255 needs σ ≤ ln(255·o): on each row that is an interval of dx (a quadratic in dx),
             # so only the pixels inside the ellipse are visited. The interval is widened by a pixel and
             # every pixel is still tested exactly, so rounding here never changes the result.
             sigma_max = math.log(np.float32(255.0) * o) + np.float32(0.01)  # margin: the α test decides
             for py in range(y0, y1 + 1):
+                row = py - ty0
+                lo = max(x0, live[t, 0, row])
+                hi = min(x1, live[t, 1, row])
+                if lo > hi:
+                    continue
                 dy = my - (np.float32(py) + np.float32(0.5))
                 qb = cb * dy
-                disc = qb * qb - ca * (cc * dy * dy - np.float32(2.0) * sigma_max)
-                if disc < 0.0 or ca <= 0.0:
-                    if ca > 0.0:
+                if ca > 0.0:
+                    disc = qb * qb - ca * (cc * dy * dy - np.float32(2.0) * sigma_max)
+                    if disc < 0.0:
                         continue
-                    sx0 = x0
-                    sx1 = x1
-                else:
                     root = math.sqrt(disc)
-                    dx_lo = (-qb - root) / ca
-                    dx_hi = (-qb + root) / ca
-                    sx0 = max(x0, int(math.floor(mx - dx_hi - np.float32(0.5))) - 1)
-                    sx1 = min(x1, int(math.ceil(mx - dx_lo - np.float32(0.5))) + 1)
-                for px in range(sx0, sx1 + 1):
+                    lo = max(lo, int(math.floor(mx - (-qb + root) / ca - np.float32(0.5))) - 1)
+                    hi = min(hi, int(math.ceil(mx - (-qb - root) / ca - np.float32(0.5))) + 1)
+                finished = False
+                for px in range(lo, hi + 1):
                     T = image[py, px, 3]
                     if T <= 0.0:
                         continue
@@ -164,14 +176,25 @@ def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, 
                     next_t = T * (np.float32(1.0) - alpha)
                     if next_t <= T_MIN:
                         image[py, px, 3] = -T
-                        done += 1
+                        finished = True
                         continue
                     vis = alpha * T
-                    image[py, px, 0] += packed[k, 6] * vis
-                    image[py, px, 1] += packed[k, 7] * vis
-                    image[py, px, 2] += packed[k, 8] * vis
+                    image[py, px, 0] += cr * vis
+                    image[py, px, 1] += cg * vis
+                    image[py, px, 2] += cbl * vis
                     image[py, px, 3] = next_t
-            if done == pixels:
+                if finished:  # shrink this row's live span past pixels that are done
+                    a = live[t, 0, row]
+                    b = live[t, 1, row]
+                    while a <= b and image[py, a, 3] <= 0.0:
+                        a += 1
+                    while b >= a and image[py, b, 3] <= 0.0:
+                        b -= 1
+                    live[t, 0, row] = a
+                    live[t, 1, row] = b
+                    if a > b:
+                        live_rows -= 1
+            if live_rows == 0:
                 break
         for py in range(ty0, ty1 + 1):
             for px in range(tx0, tx1 + 1):

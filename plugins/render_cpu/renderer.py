@@ -43,6 +43,7 @@ class CpuRenderer:
         self._rgba8 = np.zeros((self._height, self._width, 4), np.uint8)
         self._starts = np.zeros(self._tiles_x * tiles_y + 1, np.int64)
         self._cursor = np.zeros(self._tiles_x * tiles_y, np.int64)
+        self._live = np.zeros((self._tiles_x * tiles_y, 2, raster.TILE), np.int32)
 
     def _reserve(self, count: int) -> None:
         if count > self._capacity:
@@ -65,7 +66,7 @@ class CpuRenderer:
             self._lists = np.empty(max(total, int(self._lists.shape[0] * 1.5)), np.int32)
         raster.fill_tiles(count, self._bbox, self._tiles_x, self._starts, self._cursor, self._lists)
         raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x,
-                               self._background, self._image)
+                               self._background, self._image, self._live)
 
     def read_float(self) -> np.ndarray:
         """The last frame as float32 (H, W, 4); a view of the renderer's buffer, valid until the next draw."""

@@ -197,7 +197,9 @@ class WgpuRenderer:
     def _open_window(self, window: Any) -> None:
         from rendercanvas.glfw import get_glfw_present_info, get_physical_size
 
-        self._context = wgpu.gpu.get_canvas_context(get_glfw_present_info(window))
+        # vsync off: the view's render loop paces frames, and a FIFO present under a virtual X
+        # server (no vblank) can block the render thread indefinitely
+        self._context = wgpu.gpu.get_canvas_context({**get_glfw_present_info(window), "vsync": False})
         self._window = window
         self._context.set_physical_size(*get_physical_size(window))
         caps = self._context._get_capabilities(self._adapter)
