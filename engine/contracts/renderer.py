@@ -33,15 +33,22 @@ class Renderer(Protocol):
     """Draws prepared (projected, depth-sorted) splats into a target.
 
     Rules:
-    - All calls come from one thread (the view's render thread); the renderer
-      owns its context there.
-    - ``open(width, height, window=None)`` creates the target: offscreen when
-      ``window`` is None, else presenting to the given glfw window handle.
-    - ``draw(frame)`` takes an ``engine.prepare.PreparedFrame`` and draws exactly
-      its sorted splats front to back with gsplat's compositing rules; it must not
-      allocate per frame beyond what the driver does, and must not raise through
-      the render loop for a bad frame (an empty frame draws the background).
-    - ``read_rgba()`` returns the last frame as ``uint8 (H, W, 4)``, straight alpha.
+    - All calls come from one thread (the view's render thread, or ``render_splats``'s worker
+      for this backend); the renderer owns its context there and creates it in ``open``.
+    - ``open(width, height, window=None)`` creates the target: offscreen when ``window`` is
+      None, else presenting to the given glfw window handle. A renderer that can present sets
+      the class attribute ``glfw_hints`` (glfw hint name → value name or int, e.g.
+      ``{"CLIENT_API": "NO_API"}``); the window is created with those hints before ``open``.
+      A renderer without ``glfw_hints`` is offscreen-only.
+    - ``draw(frame, background)`` takes an ``engine.prepare.PreparedFrame`` and composites
+      exactly its ``order[:count]`` splats front to back with gsplat's rules (pixel centres at
+      +0.5, α = min(0.999, o·e^(−σ)), skip α < 1/255, stop at T ≤ 1e-4), covering the pixels
+      whose centre lies within ``radii`` of the mean in x and y. RGB = Σ c·α·T + T·background,
+      A = 1 − T. It resizes itself if the frame's size differs, must not allocate per frame
+      beyond what the driver does, and draws just the background for an empty frame.
+    - ``read_float()`` returns the last frame as float32 (H, W, 4), top row first, and
+      ``read_rgba()`` the same as uint8 (rounded); both are the renderer's buffers, valid until
+      its next call. Reading waits for the frame to finish.
     - ``close()`` releases every GPU object and is idempotent.
     """
 
@@ -52,6 +59,8 @@ class Renderer(Protocol):
     def resize(self, width: int, height: int) -> None: ...
 
     def draw(self, frame: Any, background: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> None: ...
+
+    def read_float(self) -> np.ndarray: ...
 
     def read_rgba(self) -> np.ndarray: ...
 
