@@ -1,0 +1,111 @@
+"""Direct mode end to end on loopback: SDK → controller → direct transport → embedded server →
+procedural motion → controller → rendered frames, with the audio clock driven frame by frame."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from engine import AudioFormat, AvatarSDK, AvatarView, Configuration, ConnectionState, ConversationState, Offscreen
+from engine.avatar.manager import AvatarManager
+from engine.demo import SPEECH_CLIP
+from engine.demo.audio import load_speech
+from engine.demo.offline import render_offline
+from engine.server import MotionServer
+
+SIZE = 192
+
+
+@pytest.fixture
+async def demo_avatar(motion_server):
+    """The SDK initialised against the running server with a token from its console API, and the demo avatar."""
+    await AvatarSDK.initialize(motion_server.app_id, Configuration(custom_endpoint=motion_server.base_url,
+                                                                   audio_format=AudioFormat(sample_rate=16000)))
+    AvatarSDK.set_session_token(await motion_server.token())
+    return await AvatarManager.shared.load("demo")
+
+
+def mouth_darkness(rgba: np.ndarray) -> float:
+    """Share of dark pixels in the mouth region: the open mouth shows its dark interior."""
+    h, w = rgba.shape[:2]
+    roi = rgba[int(0.62 * h):int(0.85 * h), int(0.35 * w):int(0.65 * w), :3].astype(np.float32)
+    return float((roi.mean(axis=2) < 60).mean())
+
+
+async def test_rendered_mouth_follows_the_speech_envelope(demo_avatar):
+    pcm, rate = load_speech(SPEECH_CLIP)
+    pcm = pcm[: int(3.0 * rate)]
+    view = AvatarView(demo_avatar, Offscreen(SIZE, SIZE), backend="cpu")
+    darkness, audio_env = [], []
+    states = []
+    view.controller.on_connection_state = states.append
+
+    def on_frame(index, rgba, audio):
+        darkness.append(mouth_darkness(rgba))
+
+    try:
+        result = await render_offline(view, pcm, rate, fps=25, on_frame=on_frame, tail_s=0.2)
+    finally:
+        view.dispose()
+    assert result.audio_samples == pcm.size + int(0.2 * rate)  # every sample played, no held gaps
+    assert result.frames == 1 + int(np.ceil(result.audio_samples / (rate / 25)))
+    assert states[:2] == [ConnectionState.connecting, ConnectionState.connected]
+    # Frame j shows stream position j/25 s: compare with the loudness of the 40 ms that starts there.
+    env = np.array([np.abs(pcm[j * 640:(j + 1) * 640].astype(float)).mean() if j * 640 < pcm.size else 0.0
+                    for j in range(len(darkness))])
+    darkness = np.asarray(darkness)
+    assert np.corrcoef(darkness, env)[0, 1] > 0.45
+    loud, quiet = env > np.percentile(env, 70), env < np.percentile(env, 20)
+    assert darkness[loud].mean() > 3 * darkness[quiet].mean() + 1e-3
+
+
+async def test_server_restart_mid_round_reconnects_and_audio_plays_on(motion_server, demo_avatar):
+    """The server goes away mid-round and comes back: audio never stops, the connection recovers."""
+    pcm, rate = load_speech(SPEECH_CLIP)
+    view = AvatarView(demo_avatar, Offscreen(64, 64), backend="cpu")
+    controller = view.controller
+    states, errors = [], []
+    controller.on_connection_state = states.append
+    controller.on_error = errors.append
+    controller.set_audio_sink("virtual")
+    restarted = None
+    try:
+        await controller.initialize_audio_context()
+        await controller.start()
+        sink = controller.audio_sink
+        controller.send(pcm, end=True)
+        step = rate // 25
+
+        async def tick() -> None:
+            """One video frame: the device plays 40 ms, then the view renders (which updates the controller)."""
+            before = sink.played_samples()
+            sink.advance(step)
+            await asyncio.to_thread(view.render_frame, 60.0)
+            assert sink.played_samples() > before or sink.position() >= pcm.size  # the audio never stalls
+
+        for _ in range(25):  # one second of playback
+            await tick()
+        old = motion_server.server
+        port, data_dir = old.port, old.data_dir
+        await old.stop()
+        restarted = MotionServer(data_dir=data_dir)
+        await restarted.start("127.0.0.1", port)
+        for _ in range(int(pcm.size / step) + 50):
+            if controller.conversation_state != ConversationState.playing:
+                break
+            await tick()
+        assert controller.conversation_state == ConversationState.idle
+        for _ in range(200):
+            if states[-1] == ConnectionState.connected:
+                break
+            await asyncio.sleep(0.01)
+        assert sink.played_samples() == pcm.size
+        assert states[:2] == [ConnectionState.connecting, ConnectionState.connected]
+        assert ConnectionState.connecting in states[2:] and states[-1] == ConnectionState.connected
+        assert errors and all(e.code.value.startswith(("websocket", "server")) for e in errors)
+    finally:
+        view.dispose()
+        if restarted is not None:
+            await restarted.stop()
