@@ -1,9 +1,9 @@
 """Depth ordering: compaction of visible splats and an LSD radix sort of float32 keys (numba).
 
 Float keys become order-preserving uint32s (flip the sign bit of positives, every bit of negatives).
-The sort uses 11-bit digits (3 passes over 32 bits), one histogram pass for all digits, and skips a
-pass whose digit is the same for every key — splats of one head share the exponent and top
-mantissa bits of their depths, so usually only 2 scatter passes run. LSD is stable, so equal
+Keys are rebased to their minimum and sorted with 12-bit digits, one histogram pass for all digits,
+and only as many scatter passes as the key range needs — the depths of one head span under 2²⁴
+key values, so 2 passes run. LSD is stable, so equal
 depths keep index order (as ``np.argsort(kind="stable")``). All scratch is preallocated by
 :class:`RadixSorter`.
 """
@@ -13,9 +13,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-DIGIT_BITS = 11
+DIGIT_BITS = 12
 BUCKETS = 1 << DIGIT_BITS
-PASSES = 3  # 11 + 11 + 10 bits
+PASSES = 3  # 12 + 12 + 8 bits at most
 
 
 @nb.njit(cache=True, nogil=True)
@@ -40,19 +40,33 @@ def compact_visible(visible, depth_bits, keys, values):
 
 @nb.njit(cache=True, nogil=True)
 def radix_sort(keys, values, m, keys_tmp, values_tmp, hist):
-    """Sort ``keys[:m]`` ascending, permuting ``values[:m]`` alongside; the result ends up in ``keys``/``values``."""
-    hist[:, :] = 0
+    """Sort ``keys[:m]`` ascending, permuting ``values[:m]`` alongside; the order ends up in ``values``.
+
+    Keys are rebased to their minimum first (they come back rebased), so only the digits that
+    the key range spans are sorted: the depths of one head fit in 2 passes of 12 bits.
+    """
+    if m == 0:
+        return
+    lo, hi = keys[0], keys[0]
+    for i in range(m):
+        lo = min(lo, keys[i])
+        hi = max(hi, keys[i])
+    passes = 0
+    span = hi - lo
+    while span > 0 and passes < PASSES:
+        span >>= np.uint32(DIGIT_BITS)
+        passes += 1
+    hist[:passes, :] = 0
     mask = np.uint32(BUCKETS - 1)
     for i in range(m):
-        k = keys[i]
-        for p in range(PASSES):
+        k = keys[i] - lo
+        keys[i] = k
+        for p in range(passes):
             hist[p, (k >> np.uint32(p * DIGIT_BITS)) & mask] += 1
     src_k, src_v, dst_k, dst_v = keys, values, keys_tmp, values_tmp
     swapped = False
-    for p in range(PASSES):
+    for p in range(passes):
         shift = np.uint32(p * DIGIT_BITS)
-        if m == 0 or hist[p, (src_k[0] >> shift) & mask] == m:
-            continue  # every key has the same digit here: the pass would not move anything
         total = 0
         for b in range(BUCKETS):  # exclusive prefix sums: where each bucket starts
             count = hist[p, b]
@@ -79,7 +93,7 @@ class RadixSorter:
         self.keys = np.zeros(capacity, dtype=np.uint32)
         self._keys_tmp = np.zeros(capacity, dtype=np.uint32)
         self._values_tmp = np.zeros(capacity, dtype=np.int32)
-        self._hist = np.zeros((PASSES, BUCKETS), dtype=np.int64)
+        self._hist = np.zeros((PASSES, BUCKETS), dtype=np.int32)
 
     def sort_visible(self, depths: np.ndarray, visible: np.ndarray, order: np.ndarray) -> int:
         """Write the indices of visible splats, nearest first, to ``order[:M]``; return M."""

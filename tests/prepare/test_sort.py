@@ -25,3 +25,8 @@ def test_sort_visible_returns_only_visible_indices_front_to_back():
     idx = np.flatnonzero(visible)
     assert count == len(idx)
     np.testing.assert_array_equal(order[:count], idx[np.argsort(depths[idx], kind="stable")])
+
+
+def test_equal_depths_keep_index_order():
+    out = np.zeros(5, np.int32)
+    np.testing.assert_array_equal(RadixSorter(5).argsort(np.full(5, 0.7, np.float32), out), np.arange(5))
