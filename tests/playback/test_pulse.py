@@ -16,7 +16,8 @@ pytestmark = pytest.mark.audio
 
 @pytest.fixture
 async def pulse_ctl(pulse_null_sink, backend, avatar):
-    controller = AvatarController(avatar, audio_sink="sounddevice")
+    # 100 ms of device buffering rides out scheduling hiccups of a loaded 2-core machine.
+    controller = AvatarController(avatar, audio_sink="sounddevice", latency=0.1)
     yield controller
     controller.dispose()
 
@@ -35,13 +36,11 @@ async def test_ten_seconds_of_audio_advance_the_clock_ten_seconds(pulse_ctl):
     ctl.yield_frames_data(payloads(keyframes(265)), cid)
     await wait_for(lambda: ctl.get_audio_time() >= 0.3, 2.0)  # the stream is running
     wall0, audio0 = time.monotonic(), ctl.get_audio_time()
-    await asyncio.sleep(10.0 - 0.01)
-    while time.monotonic() < wall0 + 10.0:  # land on the 10 s mark within a millisecond
-        pass
+    await asyncio.sleep(10.0)
     wall1, audio1 = time.monotonic(), ctl.get_audio_time()
-    print(f"audio clock advanced {audio1 - audio0:.4f} s in {wall1 - wall0:.4f} s of wall time")
+    print(f"audio clock advanced {audio1 - audio0:.4f} s in {wall1 - wall0:.4f} s of wall time, "
+          f"{ctl.audio_sink.underruns} underruns")
     assert audio1 - audio0 == pytest.approx(wall1 - wall0, abs=0.02)
-    assert wall1 - wall0 == pytest.approx(10.0, abs=0.002)
     await wait_for(lambda: ctl.conversation_state.value == "idle", 2.0)
     sink = ctl.audio_sink
     assert ctl.get_audio_time() == pytest.approx(10.6, abs=1e-9)
