@@ -85,7 +85,7 @@ def eyelid_dirs(m: M.DemoMesh) -> np.ndarray:
     d = np.zeros((2, len(v), 3))
     skin = m.vertex_part == M.SKIN
     rim_angle = np.arctan2(M.EYE_OPENING[1], M.EYE_RADIUS)
-    for k, (side, c) in enumerate(zip((1.0, -1.0), m.eye_centers)):
+    for k, c in enumerate(m.eye_centers):  # left, right
         rho = m.eye_rho[k]
         near = skin & (v[:, 2] > c[2]) & (rho < 2.4)
         upper = near & (v[:, 1] >= c[1])
