@@ -71,6 +71,8 @@ class MotionBuffer:
         if kf.ndim != 2 or kf.shape[1] != self.dim:
             raise AvatarError(ErrorCode.animationPlayerNotInitialized,
                               f"keyframes must have shape (K, {self.dim}), not {kf.shape}")
+        if not np.isfinite(kf).all():
+            raise AvatarError(ErrorCode.animationPlayerNotInitialized, "keyframes contain NaN or infinite values")
         if start_frame < 0:
             raise AvatarError(ErrorCode.animationPlayerNotInitialized, f"start_frame must be >= 0, not {start_frame}")
         with self._lock:

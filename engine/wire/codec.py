@@ -136,6 +136,9 @@ class AnimationDecoder:
 
     def decode(self, data: bytes | bytearray | memoryview) -> DecodedAnimation:
         """Parse one envelope; raise ``AvatarError`` saying what is malformed."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise AvatarError(ErrorCode.serverError,
+                              f"an animation payload must be the received bytes, not {type(data).__name__}")
         buf = np.frombuffer(data, dtype=np.uint8)
         meta = self._meta
         dk.decode_animation_kernel(buf, self._bits, self.expression_count, meta)

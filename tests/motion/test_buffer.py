@@ -126,6 +126,8 @@ def test_bad_arguments():
     buf.begin_round("r")
     with pytest.raises(AvatarError, match="shape"):
         buf.push("r", 0, np.zeros((2, D + 1), np.float32))
+    with pytest.raises(AvatarError, match="NaN"):
+        buf.push("r", 0, np.full((1, D), np.nan, np.float32))
     with pytest.raises(AvatarError, match="start_frame"):
         buf.push("r", -1, frames(0, 1))
     with pytest.raises(AvatarError):

@@ -61,6 +61,16 @@ def test_repeated_payload_fields_merge_as_protobuf_does():
     assert decode_animation_reference(cleared, 0).keyframes.tobytes() == rows[1].tobytes()
 
 
+def test_bytearray_and_memoryview_payloads_decode_and_other_types_are_rejected():
+    kf = np.ones((2, 21), np.float32)
+    data = encode_animation("c", "r", kf, 0, False)
+    dec = AnimationDecoder(1)
+    assert dec.decode(bytearray(data)).keyframes.tobytes() == kf.tobytes()
+    assert dec.decode(memoryview(data)).req_id == "r"
+    with pytest.raises(AvatarError, match="must be the received bytes"):
+        dec.decode(data.decode("latin-1"))
+
+
 def test_decoder_reuses_its_buffer():
     dec = AnimationDecoder(0)
     a = dec.decode(encode_animation("c", "r", np.ones((2, 20), np.float32), 0, False)).keyframes
