@@ -21,6 +21,7 @@ class AssetServer:
         self.slow: float = 0.0  # seconds between 16 KiB chunks
         self.truncate: set[str] = set()  # file names served short
         self.corrupt: set[str] = set()  # file names served with one byte flipped
+        self.drop: set[str] = set()  # file names whose connection is cut halfway (full Content-Length declared)
         self.listing_override: tuple[int, bytes] | None = None
         self.listing_times: list[float] = []  # loop time of each listing request
         self.file_done_times: list[float] = []  # loop time each file finished streaming
@@ -75,6 +76,10 @@ class AssetServer:
         resp = web.StreamResponse()
         resp.content_length = len(data)
         await resp.prepare(request)
+        if name in self.drop:
+            await resp.write(data[: len(data) // 2])
+            request.transport.close()  # the network goes away mid-file
+            return resp
         for start in range(0, len(data), 16384):
             await resp.write(data[start:start + 16384])
             if self.slow:

@@ -87,14 +87,15 @@ async def test_cancel_mid_download_leaves_no_partial_file(sdk_on, server, manage
     assert manager.cancel_load("remote-head") is False
 
 
-@pytest.mark.parametrize("fault", ["truncate", "corrupt"])
+@pytest.mark.parametrize("fault", ["truncate", "corrupt", "drop"])
 async def test_damaged_download_fails_and_caches_nothing(sdk_on, server, manager, cache_dir, fault):
     getattr(server, fault).add("gaussians.npz")
     events = []
     with pytest.raises(AvatarError) as info:
         await manager.load("remote-head", events.append)
     assert info.value.code == ErrorCode.failedToDownloadAvatarAssets
-    assert ("truncated" if fault == "truncate" else "sha256") in info.value.message
+    expected = {"truncate": "truncated", "corrupt": "sha256", "drop": "downloading gaussians.npz"}[fault]
+    assert expected in info.value.message
     assert events[-1].type == LoadProgressType.failed and events[-1].error is info.value
     assert manager.retrieve("remote-head") is None
     assert cache_files(cache_dir) == []
@@ -214,3 +215,13 @@ async def test_bundled_demo_loads_offline_through_the_shared_manager(cache_dir):
     assert await AvatarManager.shared.load("demo") is avatar
     AvatarSDK.cleanup()  # cleanup() forgets cached avatars
     assert AvatarManager.shared.retrieve("demo") is None
+
+
+async def test_unusable_cache_directory(sdk_on, server, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the cache should be")
+    monkeypatch.setenv("FACECAST_CACHE_DIR", str(blocker))
+    with pytest.raises(AvatarError) as info:
+        await AvatarManager().load("remote-head")
+    assert info.value.code == ErrorCode.failedToDownloadAvatarAssets
+    assert "FACECAST_CACHE_DIR" in info.value.message
