@@ -23,6 +23,7 @@ class AssetServer:
         self.corrupt: set[str] = set()  # file names served with one byte flipped
         self.drop: set[str] = set()  # file names whose connection is cut halfway (full Content-Length declared)
         self.listing_override: tuple[int, bytes] | None = None
+        self.listing_delay: float = 0.0
         self.listing_times: list[float] = []  # loop time of each listing request
         self.file_done_times: list[float] = []  # loop time each file finished streaming
         self._runner: web.AppRunner | None = None
@@ -55,6 +56,8 @@ class AssetServer:
         self.requests[request.path] += 1
         self.listing_times.append(asyncio.get_running_loop().time())
         self.app_ids.append(request.query.get("appId", ""))
+        if self.listing_delay:
+            await asyncio.sleep(self.listing_delay)
         if self.listing_override is not None:
             status, body = self.listing_override
             return web.Response(status=status, body=body, content_type="application/json")

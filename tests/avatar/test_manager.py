@@ -87,6 +87,17 @@ async def test_cancel_mid_download_leaves_no_partial_file(sdk_on, server, manage
     assert manager.cancel_load("remote-head") is False
 
 
+async def test_cancel_while_waiting_for_metadata(sdk_on, server, manager, cache_dir):
+    server.listing_delay = 1.5
+    load = asyncio.create_task(manager.load("remote-head"))
+    while not server.listing_times:  # the request is pending at the server
+        await asyncio.sleep(0.01)
+    assert manager.cancel_load("remote-head") is True
+    with pytest.raises(AvatarError, match="cancelled"):
+        await asyncio.wait_for(load, 2.0)
+    assert cache_files(cache_dir) == [] and manager.retrieve("remote-head") is None
+
+
 @pytest.mark.parametrize("fault", ["truncate", "corrupt", "drop"])
 async def test_damaged_download_fails_and_caches_nothing(sdk_on, server, manager, cache_dir, fault):
     getattr(server, fault).add("gaussians.npz")
