@@ -643,10 +643,10 @@ class AvatarController:
             if self._link is link:
                 self._set_connection(ConnectionState.connected)
 
-    def _enter_fallback(self) -> None:
+    def _enter_fallback(self, state: ConnectionState = ConnectionState.failed) -> None:
         """Audio-only from now on: the transport is gone or never came up. Lock held."""
         self._fallback = True
-        self._set_connection(ConnectionState.failed)
+        self._set_connection(state)
         rnd = self._round
         if rnd is not None and not rnd.finished and not rnd.audio_only:
             rnd.make_audio_only()
@@ -656,14 +656,15 @@ class AvatarController:
                 self._queue("on_playback_stall", False)
 
     def _on_transport_state(self, state: ConnectionState) -> None:
+        """The transport's own reports after ``start()``: reconnecting, back, or gone for good."""
         with self._lock:
-            if self._connecting:
-                return  # start() reports the outcome of connecting itself
-            if state in (ConnectionState.failed, ConnectionState.disconnected) and \
-                    self._connection == ConnectionState.connected:
-                self._enter_fallback() if state == ConnectionState.failed else self._set_connection(state)
-                self._fallback = True
+            if self._connecting or self._link is None:
+                return  # start() reports the outcome of connecting itself; after close() nothing
+            if state in (ConnectionState.failed, ConnectionState.disconnected):
+                self._enter_fallback(state)
             else:
+                if state == ConnectionState.connected:
+                    self._fallback = False  # rounds started from now on get motion again
                 self._set_connection(state)
         self._dispatch()
 

@@ -63,6 +63,11 @@ class LoopbackTransport:
         self.listener.on_connection_state(ConnectionState.failed)
         self.listener.on_error(AvatarError(ErrorCode.websocketClosedAbnormally, "the Motion Server went away"))
 
+    def come_back(self) -> None:
+        """The connection is re-established after a drop."""
+        self.listener.on_connection_state(ConnectionState.connecting)
+        self.listener.on_connection_state(ConnectionState.connected)
+
     async def interrupt(self, req_id: str) -> None:
         self.interrupted.append(req_id)
         if req_id == self.current:

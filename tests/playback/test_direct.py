@@ -160,6 +160,28 @@ async def test_a_connection_lost_mid_round_keeps_the_audio_playing(transports, a
     ctl.dispose()
 
 
+async def test_after_a_reconnect_new_rounds_get_motion_again(transports, avatar):
+    ctl, rec = await direct_controller(avatar)
+    await ctl.initialize_audio_context()
+    await ctl.start()
+    transport = LoopbackTransport.instances[-1]
+    transport.drop()
+    ctl.send(tone(0.4), end=True)  # while disconnected: audio only
+    run(ctl, 0.5)
+    transport.come_back()
+    cid = ctl.send(tone(0.4), end=True)
+    await settle(lambda: ctl._round.motion_ended)
+    assert cid in transport.audio
+    run(ctl, 0.5)
+    events = [e for e in await rec.take() if e[0] != "error"]
+    assert events == [("connection_state", "connecting"), ("connection_state", "connected"),
+                      ("connection_state", "failed"), ("conversation_state", "playing"),
+                      ("conversation_state", "idle"), ("connection_state", "connecting"),
+                      ("connection_state", "connected"), ("conversation_state", "playing"),
+                      ("animation_state", "mono"), ("conversation_state", "idle"), ("animation_state", "idle")]
+    ctl.dispose()
+
+
 async def test_unknown_transport_name(transports, avatar):
     ctl, _ = await direct_controller(avatar, transport="carrier-pigeon")
     with pytest.raises(AvatarError) as err:
