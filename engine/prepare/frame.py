@@ -30,17 +30,26 @@ class PreparedFrame:
     colors: np.ndarray
 
 
-def camera_arguments(viewmat, K, width: int, height: int, near: float, far: float) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a view: ``(viewmat float64 (4,4), cam = [fx, fy, cx, cy, near, far])``."""
-    vm = np.asarray(viewmat, dtype=np.float64)
-    k = np.asarray(K, dtype=np.float64)
-    if vm.shape != (4, 4) or k.shape != (3, 3):
-        raise AvatarError(ErrorCode.playbackInitFailed,
-                          f"viewmat must be (4, 4) and K (3, 3); got {vm.shape} and {k.shape}")
-    if not (np.isfinite(vm).all() and np.isfinite(k).all()) or k[0, 0] <= 0 or k[1, 1] <= 0:
-        raise AvatarError(ErrorCode.playbackInitFailed,
-                          "viewmat and K must be finite with positive focal lengths K[0,0], K[1,1]")
-    if int(width) <= 0 or int(height) <= 0:
-        raise AvatarError(ErrorCode.playbackInitFailed,
-                          f"render size must be positive, not {width}x{height}; give the container a non-zero size")
-    return vm, np.array([k[0, 0], k[1, 1], k[0, 2], k[1, 2], near, far])
+class CameraArguments:
+    """Validated view of one call, kept in preallocated arrays: ``viewmat`` float64 (4,4) and
+    ``cam`` = [fx, fy, cx, cy, near, far]."""
+
+    def __init__(self, near: float, far: float) -> None:
+        if not 0.0 < near < far:
+            raise AvatarError(ErrorCode.playbackInitFailed, f"need 0 < near_plane < far_plane, got {near}, {far}")
+        self.viewmat = np.zeros((4, 4))
+        self.cam = np.array([1.0, 1.0, 0.0, 0.0, near, far])
+
+    def set(self, viewmat, K, width: int, height: int) -> None:
+        if np.shape(viewmat) != (4, 4) or np.shape(K) != (3, 3):
+            raise AvatarError(ErrorCode.playbackInitFailed,
+                              f"viewmat must be (4, 4) and K (3, 3); got {np.shape(viewmat)} and {np.shape(K)}")
+        self.viewmat[:] = viewmat
+        fx, fy, cx, cy = float(K[0][0]), float(K[1][1]), float(K[0][2]), float(K[1][2])
+        if not (np.isfinite(self.viewmat).all() and np.isfinite((fx, fy, cx, cy)).all()) or fx <= 0 or fy <= 0:
+            raise AvatarError(ErrorCode.playbackInitFailed,
+                              "viewmat and K must be finite with positive focal lengths K[0,0], K[1,1]")
+        if int(width) <= 0 or int(height) <= 0:
+            raise AvatarError(ErrorCode.playbackInitFailed,
+                              f"render size must be positive, not {width}x{height}; give the container a non-zero size")
+        self.cam[:4] = fx, fy, cx, cy

@@ -16,7 +16,7 @@ from ..avatar.model import GaussianSet, HeadModel
 from ..errors import AvatarError, ErrorCode
 from .bind import bind_world, triangle_frames
 from .deform import Deformer
-from .frame import PreparedFrame, camera_arguments
+from .frame import CameraArguments, PreparedFrame
 from .project import extents_of, local_factors, project_mesh
 from .sort import RadixSorter
 
@@ -50,7 +50,9 @@ class AvatarPreparer:
         self.head = head
         self.splat_index = keep
         self.near_plane, self.far_plane = near_plane, far_plane
+        self._camera = CameraArguments(near_plane, far_plane)
         self._deformer = Deformer(head)
+        self._pose = np.zeros(self._deformer.dim, dtype=np.float32)
         self._faces = np.ascontiguousarray(head.faces, dtype=np.int32)
         self._parent = np.ascontiguousarray(gaussians.parent[keep], dtype=np.int32)
         self._local_xyz = np.ascontiguousarray(gaussians.local_xyz[keep], dtype=np.float32)
@@ -78,15 +80,17 @@ class AvatarPreparer:
         return self._deformer.vertices
 
     def __call__(self, pose: np.ndarray, viewmat, K, width: int, height: int) -> PreparedFrame:
-        pose = np.asarray(pose, dtype=np.float32)
-        if pose.shape != (self._deformer.dim,) or not np.isfinite(pose).all():
+        # copy into our own buffer: no per-frame array, and a float64 sum of float32s is finite iff all are
+        if np.shape(pose) != self._pose.shape or not np.isfinite(np.sum(pose, dtype=np.float64)):
             raise AvatarError(ErrorCode.animationPlayerNotInitialized,
                               f"pose must be {self._deformer.dim} finite floats (20 + {self.head.expression_count} "
-                              f"expressions), got shape {pose.shape}")
-        vm, cam = camera_arguments(viewmat, K, width, height, self.near_plane, self.far_plane)
-        verts = self._deformer(pose)
-        project_mesh(verts, self._faces, vm, self._parent, self._local_xyz, self._factor, self._extents, cam,
-                     int(width), int(height), self._means2d, self._conics, self._radii, self._depths, self._visible)
+                              f"expressions), got shape {np.shape(pose)}")
+        self._pose[:] = pose
+        self._camera.set(viewmat, K, width, height)
+        verts = self._deformer(self._pose)
+        project_mesh(verts, self._faces, self._camera.viewmat, self._parent, self._local_xyz, self._factor,
+                     self._extents, self._camera.cam, int(width), int(height), self._means2d, self._conics,
+                     self._radii, self._depths, self._visible)
         count = self._sorter.sort_visible(self._depths, self._visible, self._order)
         return PreparedFrame(int(width), int(height), count, self._order, self._means2d, self._conics, self._radii,
                              self._depths, self._opacities, self._colors)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import AvatarError, ErrorCode
-from .frame import PreparedFrame, camera_arguments
+from .frame import CameraArguments, PreparedFrame
 from .project import project_world
 from .sort import RadixSorter
 
@@ -18,6 +18,7 @@ class SplatProjector:
             raise AvatarError(ErrorCode.playbackInitFailed, f"capacity must be positive, not {capacity}")
         self.capacity = capacity
         self.near_plane, self.far_plane = near_plane, far_plane
+        self._camera = CameraArguments(near_plane, far_plane)
         self._order = np.zeros(capacity, dtype=np.int32)
         self._means2d = np.zeros((capacity, 2), dtype=np.float32)
         self._conics = np.zeros((capacity, 3), dtype=np.float32)
@@ -39,11 +40,11 @@ class SplatProjector:
         for name, (arr, shape) in shapes.items():
             if np.shape(arr) != shape:
                 raise AvatarError(ErrorCode.playbackInitFailed, f"{name} must have shape {shape}, not {np.shape(arr)}")
-        vm, cam = camera_arguments(viewmat, K, width, height, self.near_plane, self.far_plane)
+        self._camera.set(viewmat, K, width, height)
         self._opacities[:n] = opacities
         self._colors[:n] = colors
         project_world(np.asarray(means, np.float32), np.asarray(quats, np.float32), np.asarray(scales, np.float32),
-                      self._opacities[:n], vm, cam, int(width), int(height), self._means2d, self._conics,
+                      self._opacities[:n], self._camera.viewmat, self._camera.cam, int(width), int(height), self._means2d, self._conics,
                       self._radii, self._depths, self._visible)
         count = self._sorter.sort_visible(self._depths[:n], self._visible[:n], self._order)
         return PreparedFrame(int(width), int(height), count, self._order[:n], self._means2d[:n], self._conics[:n],

@@ -77,3 +77,8 @@ def test_bad_arguments_are_avatar_errors():
         SplatProjector(10)(means, quats, scales, opac, colors, viewmat, K, 0, H)
     with pytest.raises(AvatarError, match="focal"):
         SplatProjector(10)(means, quats, scales, opac, colors, viewmat, np.zeros((3, 3)), W, H)
+
+
+def test_near_and_far_planes_are_validated():
+    with pytest.raises(AvatarError, match="near_plane"):
+        SplatProjector(1, near_plane=0.0)
