@@ -166,8 +166,8 @@ class AnimationDecoder:
             found = int(meta[dk.M_FOUND])
             at_least = "at least " if found > self.expression_count else ""  # the kernel stops at the first excess
             return AvatarError(ErrorCode.invalidAvatarMetadata,
-                               f"keyframe {int(meta[dk.M_COUNT])} carries {at_least}{found} expression values but the avatar has {self.expression_count}; "
-                               "the Motion Server must generate motion for this avatar's expression count")
+                               f"keyframe {int(meta[dk.M_COUNT])} carries {at_least}{found} expression values but "
+                               f"the avatar has {self.expression_count}; the Motion Server must generate motion for this avatar's expression count")
         if status == pw.NOT_AN_ANIMATION:
             return AvatarError(ErrorCode.serverError,
                                f"expected a SERVER_RESPONSE_ANIMATION message (type 5), got type {detail}")
