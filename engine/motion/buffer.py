@@ -125,7 +125,7 @@ class MotionBuffer:
         Starved means ``t`` is past the last buffered keyframe (and, for an ended round, past its end);
         ``out`` then holds the last keyframe if there is one (a hold-last pose), else is untouched.
         """
-        x = max(0.0, float(t_round_seconds)) * MOTION_FPS
+        x = min(max(0.0, float(t_round_seconds)), 1e9) * MOTION_FPS  # NaN → 0; inf stays an integer frame
         i = int(math.floor(x))
         with self._lock:
             if self._next == self._first:

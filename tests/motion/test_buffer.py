@@ -73,6 +73,7 @@ def test_starvation_holds_the_last_frame_and_says_so():
     buf.push("r", 0, frames(0, 3))
     assert not buf.pose_at(2.5 / 25, out)
     assert out[0] == 2.0
+    assert not buf.pose_at(float("inf"), out) and out[0] == 2.0
 
 
 def test_end_of_round():
