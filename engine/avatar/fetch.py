@@ -96,6 +96,8 @@ async def download_file(session: aiohttp.ClientSession, url: str, dest: Path, na
         async with session.get(url) as resp:
             if resp.status != 200:
                 raise AvatarError(fail, f"downloading {name} failed: HTTP {resp.status} from {url}")
+            # Plain writes: a 64 KiB write to the page cache takes microseconds, and a thread hop per
+            # chunk would let a cancelled load race its own cleanup of the staging directory.
             with open(dest, "wb") as fh:
                 async for chunk in resp.content.iter_chunked(CHUNK):
                     received += len(chunk)
