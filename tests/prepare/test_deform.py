@@ -69,3 +69,19 @@ def test_small_expression_counts(expr_count):
     head = synthetic_head(expr_count=expr_count)
     pose = random_pose(expr_count, np.random.default_rng(3))
     np.testing.assert_allclose(Deformer(head)(pose), deform_reference(head, pose), rtol=1e-5, atol=1e-7)
+
+
+def test_demo_head_matches_reference_and_jaw_is_local():
+    from engine.avatar import load_bundled
+
+    head = load_bundled("demo").head
+    deform, rng = Deformer(head), np.random.default_rng(5)
+    pose = random_pose(head.expression_count, rng, 0.2)
+    ref = deform_reference(head, pose)
+    assert np.abs(deform(pose) - ref).max() <= 1e-5 * np.abs(ref).max()
+    rest = deform(np.zeros(deform.dim, np.float32)).copy()
+    jaw = np.zeros(deform.dim, np.float32)
+    jaw[9] = 0.3
+    moved = np.linalg.norm(deform(jaw) - rest, axis=1) > 1e-7
+    jaw_weighted = (head.weights[:, 2] > 0) | (np.abs(head.pose_dirs[JAW_FEATURES]).sum(axis=(0, 2)) > 0)
+    assert moved.any() and not (moved & ~jaw_weighted).any()
