@@ -136,19 +136,34 @@ class AnimationDecoder:
 
     def decode(self, data: bytes | bytearray | memoryview) -> DecodedAnimation:
         """Parse one envelope; raise ``AvatarError`` saying what is malformed."""
+        return self._decode_at(data, 0)
+
+    def decode_batch(self, payloads) -> list[DecodedAnimation]:
+        """Decode several envelopes (e.g. one ``yield_frames_data`` call) into consecutive rows of the buffer.
+
+        All of them must fit in ``max_keyframes`` rows together; the results stay valid until the next call.
+        """
+        results, row = [], 0
+        for data in payloads:
+            res = self._decode_at(data, row)
+            row += len(res.keyframes)
+            results.append(res)
+        return results
+
+    def _decode_at(self, data, row: int) -> DecodedAnimation:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise AvatarError(ErrorCode.serverError,
                               f"an animation payload must be the received bytes, not {type(data).__name__}")
         buf = np.frombuffer(data, dtype=np.uint8)
         meta = self._meta
-        dk.decode_animation_kernel(buf, self._bits, self.expression_count, meta)
+        dk.decode_animation_kernel(buf, self._bits[row:], self.expression_count, meta)
         if meta[dk.M_STATUS] != pw.OK:
-            raise self._error(len(buf))
+            raise self._error(len(buf), row)
         return DecodedAnimation(
             req_id=self._string(buf, dk.M_REQ_OFF, dk.M_REQ_LEN, "req_id"),
             connection_id=self._string(buf, dk.M_CONN_OFF, dk.M_CONN_LEN, "connection_id"),
             start_frame=int(meta[dk.M_START_FRAME]), end=bool(meta[dk.M_END]),
-            keyframes=self._keyframes[: meta[dk.M_COUNT]],
+            keyframes=self._keyframes[row: row + meta[dk.M_COUNT]],
         )
 
     def _string(self, buf: np.ndarray, off: int, length: int, name: str) -> str:
@@ -159,7 +174,7 @@ class AnimationDecoder:
             raise AvatarError(ErrorCode.serverError,
                               f"animation message has a {name} that is not valid UTF-8") from None
 
-    def _error(self, size: int) -> AvatarError:
+    def _error(self, size: int, row: int) -> AvatarError:
         meta = self._meta
         status, pos, detail = int(meta[dk.M_STATUS]), int(meta[dk.M_ERROR_POS]), int(meta[dk.M_DETAIL])
         if status == pw.EXPRESSION_COUNT:
@@ -172,6 +187,10 @@ class AnimationDecoder:
             return AvatarError(ErrorCode.serverError,
                                f"expected a SERVER_RESPONSE_ANIMATION message (type 5), got type {detail}")
         if status == pw.TOO_MANY_KEYFRAMES:
+            if row:
+                return AvatarError(ErrorCode.serverError,
+                                   f"a batch of animation messages holds more than max_keyframes={self.max_keyframes} "
+                                   f"keyframes ({row} rows used before this message); decode it in smaller batches")
             return AvatarError(ErrorCode.serverError,
                                f"animation message has more than {detail} keyframes; split it into smaller messages "
                                "or raise max_keyframes")

@@ -71,6 +71,19 @@ def test_bytearray_and_memoryview_payloads_decode_and_other_types_are_rejected()
         dec.decode(data.decode("latin-1"))
 
 
+def test_batch_decodes_into_consecutive_rows_and_is_bounded():
+    rng = np.random.default_rng(9)
+    frames = [rng.normal(size=(k, 22)).astype(np.float32) for k in (3, 0, 5)]
+    data = [encode_animation("c", f"r{i}", kf, 10 * i, i == 2) for i, kf in enumerate(frames)]
+    dec = AnimationDecoder(2, max_keyframes=8)
+    results = dec.decode_batch(data)
+    assert [r.req_id for r in results] == ["r0", "r1", "r2"] and results[2].end
+    for res, kf in zip(results, frames):
+        assert res.keyframes.tobytes() == kf.tobytes()
+    with pytest.raises(AvatarError, match="more than max_keyframes=8 keyframes"):
+        dec.decode_batch(data + data[:1])
+
+
 def test_decoder_reuses_its_buffer():
     dec = AnimationDecoder(0)
     a = dec.decode(encode_animation("c", "r", np.ones((2, 20), np.float32), 0, False)).keyframes
