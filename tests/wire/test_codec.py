@@ -47,6 +47,14 @@ def test_non_packed_floats_unknown_fields_and_any_field_order_decode_like_protob
         assert (ours.req_id, ours.connection_id, ours.start_frame, ours.end) == ("r", "c", 9, True)
 
 
+def test_a_field_split_into_packed_and_unpacked_runs_concatenates():
+    row = np.arange(20, dtype=np.float32)
+    split = (ld(1, row[0:2].tobytes()) + key(1, 5) + row[2:3].tobytes()) + flame(row)[14:]
+    data = key(1, 0) + b"\x05" + ld(6, ld(4, ld(1, split)))
+    assert decode_animation(data, 0).keyframes.tobytes() == row.tobytes()
+    assert decode_animation_reference(data, 0).keyframes.tobytes() == row.tobytes()
+
+
 def test_repeated_payload_fields_merge_as_protobuf_does():
     rows = np.arange(2 * 20, dtype=np.float32).reshape(2, 20)
     first = ld(6, ld(2, b"old") + ld(4, ld(1, flame(rows[0]))))
