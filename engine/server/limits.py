@@ -12,7 +12,7 @@ class Limits:
     max_message_bytes: int = 256 * 1024  # one WebSocket message (≈ 2.7 s of 48 kHz PCM16)
     max_round_audio_s: float = 300.0  # audio in one round (req_id)
     max_session_s: float = 3600.0  # wall-clock length of one session
-    idle_timeout_s: float = 120.0  # no message from the client for this long closes the session
+    idle_timeout_s: float = 300.0  # no protocol message for this long closes the session (pings do not count)
     configure_timeout_s: float = 10.0  # the configure message must arrive this soon after the upgrade
     max_sessions_per_app: int = 64  # concurrent ingress sessions of one App ID
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 import websockets
 
@@ -122,3 +123,42 @@ async def test_plain_http_get_on_the_ingress_is_refused(motion_server):
         async with http.get(motion_server.ingress_url()) as resp:
             assert resp.status == 400
             assert (await resp.json())["errors"][0]["code"] == "websocketRequired"
+
+
+async def test_random_garbage_never_breaks_the_server(motion_server):
+    """Hundreds of random frames: each is answered or ignored; the session and server carry on."""
+    rng = np.random.default_rng(1234)
+    token = await motion_server.token()
+    ws, _ = await open_session(motion_server.ingress_url(), motion_server.headers(token))
+    payloads = [rng.bytes(int(n)) for n in rng.integers(0, 300, size=300)]
+    for payload in payloads:
+        await ws.send(payload)
+    await ws.send(audio("after", speech_like(0.2), end=True))
+    errors = 0
+    while True:
+        msg = parse(await asyncio.wait_for(ws.recv(), 10))
+        if msg.type == T.MESSAGE_TYPE_SERVER_ERROR:
+            errors += 1
+        elif msg.server_response_animation.req_id == "after" and msg.server_response_animation.end:
+            break
+    assert errors >= 250  # nearly all random frames are malformed; a few parse as harmless messages
+    await ws.close()
+
+
+async def test_concurrent_sessions_do_not_mix(motion_server):
+    token = await motion_server.token()
+
+    async def one(i: int) -> tuple[str, int, set]:
+        ws, connection_id = await open_session(motion_server.ingress_url(), motion_server.headers(token))
+        pcm = speech_like(0.4 + 0.04 * i, seed=i)
+        for at in range(0, len(pcm), 1280):
+            await ws.send(audio(f"s{i}", pcm[at:at + 1280], at + 1280 >= len(pcm)))
+        msgs = await recv_round(ws, f"s{i}")
+        await ws.close()
+        frames = sum(len(m.server_response_animation.animation.keyframes) for m in msgs)
+        return connection_id, frames, {m.server_response_animation.connection_id for m in msgs}
+
+    results = await asyncio.gather(*(one(i) for i in range(12)))
+    assert len({cid for cid, _, _ in results}) == 12
+    for i, (cid, frames, seen) in enumerate(results):
+        assert frames == 10 + i and seen == {cid}
