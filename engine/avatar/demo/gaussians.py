@@ -80,7 +80,8 @@ class _Layers:
 def hairline(u: np.ndarray) -> np.ndarray:
     """Height of the hairline at azimuth ``u`` (0 = front): high on the forehead, low at the nape."""
     back = (1.0 - np.cos(u)) / 2.0
-    return 0.07 - 0.145 * back ** 0.8
+    around_ears = 0.055 * gauss(np.abs(u) - M.EAR_AZIMUTH, 0.22)  # hair cut short over the ears
+    return 0.07 - 0.145 * back ** 0.8 + around_ears
 
 
 def _occlusion(pts):

@@ -28,6 +28,7 @@ EYE_RADIUS = 0.013
 LID_GAP = 0.0012  # skin wrapped this far outside the eyeball
 EYE_OPENING = (0.0140, 0.0082)  # semi-axes (x, y) of the eye opening, before the lids wrap (~0.83x after)
 JAW_PIVOT = np.array([0.0, -0.02, 0.0])
+EAR_AZIMUTH = np.pi / 2 + 0.12  # ears sit a little behind the side of the head
 
 # Side-view profile below the cranium: y -> (half width, front depth, back depth).
 _PROFILE_KEYS = np.array([
@@ -137,7 +138,7 @@ def _skin_grid():
     y = np.broadcast_to(rows[:, None], x.shape).copy()
     front = smoothstep(0.0, 0.5, cos_u)
     z = z + front * _face_relief(x, y)
-    ear = 0.010 * gauss(y - 0.0, 0.02) * gauss(np.abs(uu) - (np.pi / 2 + 0.1), 0.16)
+    ear = 0.015 * gauss(y + 0.004, 0.021) * gauss(np.abs(uu) - EAR_AZIMUTH, 0.11)
     x = x + np.sign(sin_u) * ear
     return rows, u, np.stack([x, y, z], axis=-1), cos_u
 
