@@ -73,7 +73,8 @@ class StraightforwardRenderer:
         self.tiles_x = -(-width // TILE)
         n_tiles = self.tiles_x * -(-height // TILE)
         self.starts = np.zeros(n_tiles + 1, np.int64)
-        self.cursor = np.zeros(n_tiles, np.int64)
+        self.counts = np.zeros((raster.CHUNKS, n_tiles), np.int64)
+        self.offsets = np.zeros((raster.CHUNKS, n_tiles), np.int64)
         self.image = np.zeros((height, width, 4), np.float32)
         self.packed = np.zeros((0, raster.PACK), np.float32)
 
@@ -85,10 +86,10 @@ class StraightforwardRenderer:
             self.bbox = np.zeros((n, 4), np.int32)
         r.pack_and_bound(n, frame.order, frame.means2d, frame.conics, frame.radii, frame.opacities, frame.colors,
                          self.width, self.height, self.packed, self.bbox)
-        total = int(r.count_tiles(n, self.bbox, self.tiles_x, self.starts))
+        total = int(r.count_tiles(n, self.bbox, self.tiles_x, self.counts, self.offsets, self.starts))
         if getattr(self, "lists", np.zeros(0)).shape[0] < total:
             self.lists = np.zeros(total, np.int32)
-        r.fill_tiles(n, self.bbox, self.tiles_x, self.starts, self.cursor, self.lists)
+        r.fill_tiles(n, self.bbox, self.tiles_x, self.offsets, self.lists)
         straightforward_raster(self.packed, self.starts, self.lists, self.tiles_x, self.width, self.height, self.image)
 
 

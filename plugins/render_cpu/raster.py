@@ -68,35 +68,50 @@ def pack_and_bound(count, order, means2d, conics, radii, opacities, colors, widt
         bbox[k, 3] = y1
 
 
-@nb.njit(cache=True, nogil=True)
-def count_tiles(count, bbox, tiles_x, tile_starts):
-    """Per-tile splat counts, turned into exclusive offsets; returns the total number of entries."""
-    tile_starts[:] = 0
-    for k in range(count):
-        if bbox[k, 0] > bbox[k, 1] or bbox[k, 2] > bbox[k, 3]:
-            continue
-        for ty in range(bbox[k, 2] // TILE, bbox[k, 3] // TILE + 1):
-            for tx in range(bbox[k, 0] // TILE, bbox[k, 1] // TILE + 1):
-                tile_starts[ty * tiles_x + tx + 1] += 1
-    for t in range(1, tile_starts.shape[0]):
-        tile_starts[t] += tile_starts[t - 1]
-    return tile_starts[tile_starts.shape[0] - 1]
+CHUNKS = 8  # splat chunks binned in parallel; each keeps its own per-tile counts (no atomics)
 
 
-@nb.njit(cache=True, nogil=True)
-def fill_tiles(count, bbox, tiles_x, tile_starts, cursor, tile_lists):
-    """Append each splat to its tiles in sorted order, so every tile list stays front to back."""
-    n = tile_starts.shape[0] - 1
-    for t in range(n):
-        cursor[t] = tile_starts[t]
-    for k in range(count):
-        if bbox[k, 0] > bbox[k, 1] or bbox[k, 2] > bbox[k, 3]:
-            continue
-        for ty in range(bbox[k, 2] // TILE, bbox[k, 3] // TILE + 1):
-            for tx in range(bbox[k, 0] // TILE, bbox[k, 1] // TILE + 1):
-                t = ty * tiles_x + tx
-                tile_lists[cursor[t]] = k
-                cursor[t] += 1
+@nb.njit(cache=True, nogil=True, parallel=True)
+def count_tiles(count, bbox, tiles_x, chunk_counts, chunk_offsets, tile_starts):
+    """Bin splats to tiles: per-chunk tile counts, then per-tile offsets for every chunk.
+
+    Chunk c holds sorted splats [count·c/C, count·(c+1)/C); giving each chunk its own slice of
+    every tile's list keeps the lists in depth order while chunks fill in parallel.
+    Returns the total number of (tile, splat) entries.
+    """
+    n_chunks = chunk_counts.shape[0]
+    n_tiles = chunk_counts.shape[1]
+    for c in nb.prange(n_chunks):
+        chunk_counts[c, :] = 0
+        for k in range(count * c // n_chunks, count * (c + 1) // n_chunks):
+            if bbox[k, 0] > bbox[k, 1] or bbox[k, 2] > bbox[k, 3]:
+                continue
+            for ty in range(bbox[k, 2] // TILE, bbox[k, 3] // TILE + 1):
+                for tx in range(bbox[k, 0] // TILE, bbox[k, 1] // TILE + 1):
+                    chunk_counts[c, ty * tiles_x + tx] += 1
+    running = 0
+    for t in range(n_tiles):
+        tile_starts[t] = running
+        for c in range(n_chunks):
+            chunk_offsets[c, t] = running
+            running += chunk_counts[c, t]
+    tile_starts[n_tiles] = running
+    return running
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def fill_tiles(count, bbox, tiles_x, chunk_offsets, tile_lists):
+    """Write each chunk's splats into its slices of the tile lists (consumes ``chunk_offsets``)."""
+    n_chunks = chunk_offsets.shape[0]
+    for c in nb.prange(n_chunks):
+        for k in range(count * c // n_chunks, count * (c + 1) // n_chunks):
+            if bbox[k, 0] > bbox[k, 1] or bbox[k, 2] > bbox[k, 3]:
+                continue
+            for ty in range(bbox[k, 2] // TILE, bbox[k, 3] // TILE + 1):
+                for tx in range(bbox[k, 0] // TILE, bbox[k, 1] // TILE + 1):
+                    t = ty * tiles_x + tx
+                    tile_lists[chunk_offsets[c, t]] = k
+                    chunk_offsets[c, t] += 1
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)

@@ -42,7 +42,8 @@ class CpuRenderer:
         self._image = np.zeros((self._height, self._width, 4), np.float32)
         self._rgba8 = np.zeros((self._height, self._width, 4), np.uint8)
         self._starts = np.zeros(self._tiles_x * tiles_y + 1, np.int64)
-        self._cursor = np.zeros(self._tiles_x * tiles_y, np.int64)
+        self._chunk_counts = np.zeros((raster.CHUNKS, self._tiles_x * tiles_y), np.int64)
+        self._chunk_offsets = np.zeros((raster.CHUNKS, self._tiles_x * tiles_y), np.int64)
         self._live = np.zeros((self._tiles_x * tiles_y, 2, raster.TILE), np.int32)
 
     def _reserve(self, count: int) -> None:
@@ -61,10 +62,11 @@ class CpuRenderer:
         self._reserve(count)
         raster.pack_and_bound(count, frame.order, frame.means2d, frame.conics, frame.radii, frame.opacities,
                               frame.colors, self._width, self._height, self._packed, self._bbox)
-        total = int(raster.count_tiles(count, self._bbox, self._tiles_x, self._starts))
+        total = int(raster.count_tiles(count, self._bbox, self._tiles_x, self._chunk_counts, self._chunk_offsets,
+                                       self._starts))
         if total > self._lists.shape[0]:
             self._lists = np.empty(max(total, int(self._lists.shape[0] * 1.5)), np.int32)
-        raster.fill_tiles(count, self._bbox, self._tiles_x, self._starts, self._cursor, self._lists)
+        raster.fill_tiles(count, self._bbox, self._tiles_x, self._chunk_offsets, self._lists)
         raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x,
                                self._background, self._image, self._live)
 
