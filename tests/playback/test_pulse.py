@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
 import time
 
+import numpy as np
 import pytest
 
 from engine.playback.controller import AvatarController
@@ -71,3 +74,40 @@ async def test_pause_resume_interrupt_on_a_real_device(pulse_ctl):
     assert ctl.audio_sink.underruns == 0
     events = [e for e in await rec.take() if e[0] == "conversation_state"]
     assert events == [("conversation_state", s) for s in ("playing", "paused", "playing", "idle")]
+
+
+async def test_what_reaches_the_speaker_is_the_resampled_tone_at_the_set_volume(pulse_null_sink, backend, avatar,
+                                                                               tmp_path):
+    """Record the null sink's monitor while a 16 kHz tone plays through a 48 kHz device stream."""
+    ctl = AvatarController(avatar, audio_sink="sounddevice", latency=0.1, device_rate=48000)
+    raw = tmp_path / "monitor.raw"
+    sink_file = raw.open("wb")  # a file, not a pipe: a pipe fills up in 0.7 s and parec stalls
+    recorder = subprocess.Popen(["parec", f"--device={pulse_null_sink}.monitor", "--raw", "--format=s16le",
+                                 "--rate=48000", "--channels=1", "--latency-msec=20"],
+                                stdout=sink_file)
+    try:
+        await asyncio.sleep(0.3)
+        seconds, freq = 1.0, 440.0
+        t = np.arange(int(seconds * RATE)) / RATE
+        ctl.set_volume(0.5)
+        ctl.yield_audio_data((np.sin(2 * np.pi * freq * t) * 16000).astype("<i2").tobytes(), end=True)
+        assert ctl.audio_sink.device_rate == 48000  # the callback resamples 16 kHz to 48 kHz
+        await wait_for(lambda: ctl.conversation_state.value == "idle", 3.0)
+        await asyncio.sleep(0.3)
+    finally:
+        recorder.send_signal(signal.SIGINT)  # parec flushes what it recorded on SIGINT
+        recorder.wait(timeout=5)
+        sink_file.close()
+        captured = np.frombuffer(raw.read_bytes(), "<i2").astype(np.float64)
+        ctl.dispose()
+    loud = np.abs(captured) > 2000
+    idx = np.where(loud)[0]
+    assert not (np.diff(idx) > 48).any(), "the tone has a gap (a 1 ms dropout)"
+    assert loud.any(), "nothing reached the null sink"
+    first, last = np.argmax(loud), len(loud) - np.argmax(loud[::-1])
+    tone_part = captured[first:last]
+    assert len(tone_part) / 48000 == pytest.approx(seconds, abs=0.02)
+    spectrum = np.abs(np.fft.rfft(tone_part * np.hanning(len(tone_part))))
+    peak_hz = np.argmax(spectrum) * 48000 / len(tone_part)
+    assert peak_hz == pytest.approx(freq, abs=2.0)
+    assert np.sqrt(np.mean(tone_part ** 2)) == pytest.approx(0.5 * 16000 / np.sqrt(2), rel=0.05)
