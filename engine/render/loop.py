@@ -120,6 +120,7 @@ class RenderLoop:
         self.render_size = (w, h)
         self._pose = np.zeros(self._avatar.idle.shape[1], np.float32)
         self._bounds_buf = np.zeros(4, np.float64)
+        self._camera_key = None
         self._budget = splat_budget(self._avatar.gaussians.count, self.state.quality)
         self._preparer = self._make_preparer(self._avatar.head, self._avatar.gaussians, max_splats=self._budget)
 
@@ -201,9 +202,12 @@ class RenderLoop:
             view.controller.frame_pose(self._pose)
         finally:
             del view
-        viewmat = look_at_viewmat(state.camera)
-        K = intrinsics(state.camera, w, h, state.transform)
-        frame = self._preparer(self._pose, viewmat, K, w, h)
+        key = (state.version, w, h)
+        if key != self._camera_key:  # camera matrices change only with the state or the size
+            self._viewmat = look_at_viewmat(state.camera)
+            self._K = intrinsics(state.camera, w, h, state.transform)
+            self._camera_key = key
+        frame = self._preparer(self._pose, self._viewmat, self._K, w, h)
         self._renderer.draw(frame, state.background)
         cw, ch = self._container.size()
         if frame_bounds(frame, self._bounds_buf):
