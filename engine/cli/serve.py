@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ..config import LOCAL_SERVER_PORT
+from ..server.limits import Limits
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,13 +24,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where apps, keys and the token secret live (default: FACECAST_DATA_DIR or "
                              "~/.local/share/facecast)")
     parser.add_argument("--generator", default="procedural", help="motion generator plugin (default: procedural)")
+    defaults = Limits()
+    parser.add_argument("--max-sessions-per-app", type=int, default=defaults.max_sessions_per_app,
+                        help=f"concurrent ingress sessions per App ID (default {defaults.max_sessions_per_app})")
+    parser.add_argument("--idle-timeout", type=float, default=defaults.idle_timeout_s,
+                        help=f"seconds without a message before a session is closed (default {defaults.idle_timeout_s:g})")
+    parser.add_argument("--max-session", type=float, default=defaults.max_session_s,
+                        help=f"longest session in seconds (default {defaults.max_session_s:g})")
 
 
 async def _serve(args: argparse.Namespace) -> int:
     from ..server import MotionServer
     from ..server.provision import provision_if_empty, usage_text
 
-    server = MotionServer(data_dir=args.data_dir, motion_generator=args.generator)
+    try:
+        limits = Limits(max_sessions_per_app=args.max_sessions_per_app, idle_timeout_s=args.idle_timeout,
+                        max_session_s=args.max_session)
+    except ValueError as exc:
+        print(f"facecast serve: {exc}", file=sys.stderr)
+        return 2
+    server = MotionServer(data_dir=args.data_dir, motion_generator=args.generator, limits=limits)
     setup = provision_if_empty(server.store)
     try:
         await server.start(args.host, args.port)
