@@ -8,9 +8,32 @@ uniform vec2 size;
 flat out vec4 v_mean_radius_opacity;
 flat out vec3 v_conic;
 flat out vec3 v_color;
+// Quad: the box of the ellipse sigma <= ln(255 o) (outside it alpha < 1/255), at most the radius
+// square, plus half a pixel; the fragment test decides coverage exactly (same as the WGSL).
+vec2 quad_corner(vec2 corner) {
+    float r = mean_radius_opacity.z;
+    vec2 square = corner * (r + 0.5);
+    float a = conic.x, b = conic.y, c = conic.z;
+    float det = a * c - b * b;
+    float o = mean_radius_opacity.w;
+    if (det <= 0.0 || o * 255.0 <= 1.0) return square;
+    float cxx = c / det, cyy = a / det, cxy = -b / det;
+    float mid = 0.5 * (cxx + cyy);
+    float d = sqrt(max(mid * mid - (cxx * cyy - cxy * cxy), 0.0));
+    float l1 = mid + d;
+    float l2 = max(mid - d, 0.0);
+    vec2 v1 = vec2(1.0, 0.0);
+    if (abs(cxy) > 1e-12 * l1) v1 = normalize(vec2(cxy, l1 - cxx)); else if (cyy > cxx) v1 = vec2(0.0, 1.0);
+    vec2 v2 = vec2(-v1.y, v1.x);
+    float s = 2.0 * (log(255.0 * o) + 0.01);
+    float e1 = sqrt(s * l1) + 0.5;
+    float e2 = sqrt(s * l2) + 0.5;
+    if (e1 * e2 >= (r + 0.5) * (r + 0.5)) return square;
+    return corner.x * e1 * v1 + corner.y * e2 * v2;
+}
 void main() {
     vec2 corner = vec2(float(gl_VertexID & 1), float(gl_VertexID >> 1)) * 2.0 - 1.0;
-    vec2 p = mean_radius_opacity.xy + corner * (mean_radius_opacity.z + 0.5);
+    vec2 p = mean_radius_opacity.xy + quad_corner(corner);
     gl_Position = vec4(p.x / size.x * 2.0 - 1.0, 1.0 - p.y / size.y * 2.0, 0.0, 1.0);
     v_mean_radius_opacity = mean_radius_opacity;
     v_conic = conic.xyz;
