@@ -133,3 +133,27 @@ def test_bad_arguments():
         buf.push("r", -1, frames(0, 1))
     with pytest.raises(AvatarError):
         MotionBuffer(10)
+
+
+def test_concurrent_producer_and_reader_keep_consistent_counts():
+    import threading
+
+    buf = MotionBuffer(D, capacity_frames=50)
+    buf.begin_round("r")
+    pushed = []
+
+    def produce():
+        for start in range(0, 2000, 5):
+            pushed.append(buf.push("r", start, frames(start, 5)))
+
+    thread = threading.Thread(target=produce)
+    thread.start()
+    out, t = np.empty(D, np.float32), 0.0
+    while thread.is_alive():
+        if buf.pose_at(t, out):
+            assert np.isfinite(out).all()
+        t += 0.2 / 25
+    thread.join()
+    stats = buf.stats
+    assert sum(pushed) == stats.accepted
+    assert stats.accepted + stats.overflow + stats.late + stats.duplicates == 2000
