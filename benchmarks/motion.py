@@ -32,7 +32,7 @@ from engine.render.camera import intrinsics, look_at_viewmat
 from engine.wire import AnimationDecoder, encode_animation
 from engine.wire.reference import decode_animation_reference
 
-from .report import Report, time_call
+from .report import Report, machine_info, time_call
 
 KEYFRAMES_PER_MESSAGE = 25
 EXPRESSIONS = 100
@@ -167,6 +167,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     repeat = 5 if args.quick else 30
     report = Report("motion", "Motion pipeline: decode, prepare, sort (ours vs baseline, one run)")
+    info = machine_info()
+    report.note(f"machine: {info.get('cpu', info['machine'])}, {info['cpus']} CPUs, numba {info.get('numba')} "
+                f"({info.get('numba_threads')} threads), numpy {info.get('numpy')}, Python {info['python']}")
     report.note(f"load average before the run: {os.getloadavg()[0]:.2f} (other processes skew timings)")
     bench_decode(report, 40 if args.quick else 200, repeat)
     bench_prepare(report, [10_000, 100_000] if args.quick else [10_000, 30_000, 100_000], repeat)
