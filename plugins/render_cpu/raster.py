@@ -57,11 +57,22 @@ def pack_and_bound(count, order, means2d, conics, radii, opacities, colors, widt
             bbox[k, 2] = 1
             bbox[k, 3] = 0
             continue
-        # pixel i is covered when |i + 0.5 - x| <= r
-        x0 = max(int(math.ceil(x - r - 0.5)), 0)
-        x1 = min(int(math.floor(x + r - 0.5)), width - 1)
-        y0 = max(int(math.ceil(y - r - 0.5)), 0)
-        y1 = min(int(math.floor(y + r - 0.5)), height - 1)
+        # pixel i is covered when |i + 0.5 - x| <= r; within that square only the box of the
+        # ellipse σ <= ln(255·o) can reach α >= 1/255, so the box is clipped to it (exact)
+        rx = r
+        ry = r
+        a = conics[i, 0]
+        b = conics[i, 1]
+        c = conics[i, 2]
+        det = a * c - b * b
+        if det > 0.0:
+            s = np.float32(2.0) * (math.log(np.float32(255.0) * o) + np.float32(0.01))
+            rx = min(r, math.sqrt(s * c / det) + np.float32(0.01))
+            ry = min(r, math.sqrt(s * a / det) + np.float32(0.01))
+        x0 = max(int(math.ceil(x - rx - 0.5)), 0)
+        x1 = min(int(math.floor(x + rx - 0.5)), width - 1)
+        y0 = max(int(math.ceil(y - ry - 0.5)), 0)
+        y1 = min(int(math.floor(y + ry - 0.5)), height - 1)
         bbox[k, 0] = x0
         bbox[k, 1] = x1
         bbox[k, 2] = y0
