@@ -13,13 +13,18 @@ SIZE = 512
 
 
 def synthetic_splats(n: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """``n`` random splats filling a head-sized ball 0.6 m in front of the default camera."""
+    """``n`` random splats on a head-sized ellipsoid shell 0.6 m in front of the default camera.
+
+    Splat size shrinks with ``n`` as in a trained avatar: together they cover the ~0.1 m² shell
+    about twice, so 10k splats are a few pixels wide at 512² and 100k about one.
+    """
     rng = np.random.default_rng(seed)
     d = rng.normal(size=(n, 3))
     d /= np.linalg.norm(d, axis=1, keepdims=True)
-    means = (d * (0.09 * rng.uniform(0.85, 1.0, (n, 1))) * np.array([0.85, 1.1, 1.0])).astype(np.float32)
+    means = (d * (0.09 * rng.uniform(0.9, 1.0, (n, 1))) * np.array([0.85, 1.1, 1.0])).astype(np.float32)
     quats = rng.normal(size=(n, 4)).astype(np.float32)
-    scales = np.exp(rng.uniform(math.log(0.002), math.log(0.008), (n, 3))).astype(np.float32)
+    spacing = math.sqrt(0.1 / n)  # metres between neighbouring splat centres on the shell
+    scales = (spacing * rng.uniform(0.3, 0.8, (n, 3))).astype(np.float32)
     opacities = rng.uniform(0.3, 1.0, n).astype(np.float32)
     colors = rng.uniform(0.2, 0.9, (n, 3)).astype(np.float32)
     return dict(means=means, quats=quats, scales=scales, opacities=opacities, colors=colors)
