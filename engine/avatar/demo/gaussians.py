@@ -119,7 +119,10 @@ def _skin(L: _Layers, skin, in_hair, rng) -> None:
     lip = lip_mask(x, y)[:, None] * (pts[:, 2] > 0.05)[:, None]
     tone = (1 - lip) * tone + lip * LIP_TONE
     tone = tone * _occlusion(pts)[:, None]
-    L.add(tri, pts, L.scale[tri] * 0.9, 0.2, 0.97, L.shade(tri, tone, ambient=0.45))
+    # Near an eye opening the splats shrink, or their tails would creep over the eye and narrow it.
+    rim = np.minimum(M.eye_opening_radius(x, y, 1.0), M.eye_opening_radius(x, y, -1.0))
+    size = L.scale[tri] * 0.9 * (0.3 + 0.7 * smoothstep(1.0, 1.8, np.where(pts[:, 2] > 0.03, rim, 9.0)))
+    L.add(tri, pts, size, 0.2, 0.97, L.shade(tri, tone, ambient=0.45))
 
 
 def _hair(L: _Layers, in_hair, rng) -> None:
@@ -154,9 +157,9 @@ def _eyes(L: _Layers, m: M.DemoMesh, rng) -> None:
         tri, pts = L.sample(sel, COUNTS["eyes"] // 2)
         d = (pts - c) / np.linalg.norm(pts - c, axis=1, keepdims=True)
         ang = np.degrees(np.arccos(np.clip(d[:, 2], -1, 1)))
-        iris = smoothstep(27.0, 25.0, ang)[:, None]
-        pupil = smoothstep(10.0, 8.5, ang)[:, None]
-        ring = gauss(ang - 24.0, 2.0)[:, None]
+        iris = smoothstep(24.0, 22.0, ang)[:, None]
+        pupil = smoothstep(9.0, 7.5, ang)[:, None]
+        ring = gauss(ang - 21.5, 1.8)[:, None]
         tone = (1 - iris) * np.array([0.93, 0.91, 0.88]) + iris * np.array([0.45, 0.30, 0.17])
         tone = tone * (1 - 0.5 * ring)
         tone = (1 - pupil) * tone + pupil * np.array([0.03, 0.02, 0.02])

@@ -26,7 +26,7 @@ MOUTH_HALF_WIDTH = 0.024
 EYE_X, EYE_Y = 0.033, 0.012
 EYE_RADIUS = 0.013
 LID_GAP = 0.0012  # skin wrapped this far outside the eyeball
-EYE_OPENING = (0.0140, 0.0082)  # semi-axes (x, y) of the eye opening, before the lids wrap (~0.83x after)
+EYE_OPENING = (0.0125, 0.0072)  # semi-axes (x, y) of the eye opening
 JAW_PIVOT = np.array([0.0, -0.02, 0.0])
 EAR_AZIMUTH = np.pi / 2 + 0.12  # ears sit a little behind the side of the head
 
@@ -160,9 +160,14 @@ def _wrap_lids(points, cos_u, centers):
     for side, c in zip((1.0, -1.0), centers):
         rho = eye_opening_radius(points[:, 0], points[:, 1], side)
         w = smoothstep(2.0, 1.0, rho) * (cos_u > 0.3)
-        d = points - c
-        on_sphere = c + (EYE_RADIUS + LID_GAP) * d / np.linalg.norm(d, axis=1, keepdims=True)
-        # Radial projection: the rim lands on the eyeball's sphere, so no gap opens between lid and eye.
+        # Project along the eye's axis (+z): x and y stay, so the opening keeps its ellipse, and the rim
+        # lands on a sphere just outside the eyeball, so no gap opens between lid and eye. Beyond the
+        # sphere's outline the pull fades out, which leaves a small dimple at each corner of the eye.
+        radius = EYE_RADIUS + LID_GAP
+        lateral = np.hypot(points[:, 0] - c[0], points[:, 1] - c[1])
+        w = w * smoothstep(radius, 0.9 * radius, lateral)
+        on_sphere = points.copy()
+        on_sphere[:, 2] = c[2] + np.sqrt(np.maximum(radius ** 2 - lateral ** 2, 0.0))
         out = out + w[:, None] * (on_sphere - out)
     return out
 
