@@ -7,6 +7,7 @@ can read a ``SERVER_ERROR`` with the reason before the close.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiohttp import web
@@ -74,7 +75,8 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
         claims, expression_count = _admit(server, avatar_id, app_id, token)
     except Refusal as refusal:
         log.info("refused an ingress connection for app %r: %s", app_id, refusal.message)
-        await ws.send_bytes(server_error(int(refusal.code), refusal.message))
+        with contextlib.suppress(ConnectionError):  # the client may already be gone
+            await ws.send_bytes(server_error(int(refusal.code), refusal.message))
         await ws.close(code=int(CloseCode.POLICY_VIOLATION), message=refusal.message[:120].encode("utf-8"))
         return ws
     session = IngressSession(ws, app_id=app_id, avatar_id=avatar_id, expression_count=expression_count,

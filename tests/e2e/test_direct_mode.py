@@ -109,3 +109,44 @@ async def test_server_restart_mid_round_reconnects_and_audio_plays_on(motion_ser
         view.dispose()
         if restarted is not None:
             await restarted.stop()
+
+
+async def test_server_killed_mid_round_audio_plays_on_and_state_fails(server_process):
+    """SIGKILL the server process mid-round: the audio plays to the end, the connection reports failed."""
+    import signal
+
+    await AvatarSDK.initialize(server_process.app_id, Configuration(custom_endpoint=server_process.base_url,
+                                                                    audio_format=AudioFormat(sample_rate=16000)))
+    AvatarSDK.set_session_token(await server_process.token())
+    avatar = await AvatarManager.shared.load("demo")
+    pcm, rate = load_speech(SPEECH_CLIP)
+    view = AvatarView(avatar, Offscreen(64, 64), backend="cpu")
+    controller = view.controller
+    states, errors = [], []
+    controller.on_connection_state = states.append
+    controller.on_error = errors.append
+    controller.set_audio_sink("virtual")
+    try:
+        await controller.initialize_audio_context()
+        await controller.start()
+        sink = controller.audio_sink
+        controller.send(pcm, end=True)
+        step = rate // 25
+        for frame in range(int(pcm.size / step) + 50):
+            if frame == 25:  # one second in
+                server_process.proc.send_signal(signal.SIGKILL)
+            if controller.conversation_state != ConversationState.playing:
+                break
+            sink.advance(step)
+            await asyncio.to_thread(view.render_frame, 60.0)
+            await asyncio.sleep(0.02)  # real time passes for the reconnect attempts
+        assert sink.played_samples() == pcm.size  # the audio played to its end
+        for _ in range(1500):  # bounded reconnect attempts with backoff (~6 s) end in failed
+            if states[-1] == ConnectionState.failed:
+                break
+            await asyncio.sleep(0.01)
+        assert states[:2] == [ConnectionState.connecting, ConnectionState.connected]
+        assert states[-1] == ConnectionState.failed
+        assert errors[0].code.value == "websocketClosedAbnormally"
+    finally:
+        view.dispose()

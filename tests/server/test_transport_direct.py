@@ -191,56 +191,30 @@ async def test_server_restart_mid_round_reconnects_and_loses_no_motion(motion_se
         await restarted.stop()
 
 
-async def test_server_killed_mid_round_reports_abnormal_close_then_failed(tmp_path, unused_tcp_port):
+async def test_server_killed_mid_round_reports_abnormal_close_then_failed(server_process):
     """A server process that dies (SIGKILL, no close frame) is retried a bounded number of times."""
-    import os
     import signal
-    import subprocess
-    import sys
-
-    import aiohttp
 
     from engine import Endpoints
-    from engine.server import Store
-    from tests.fixtures.server import TEST_AVATAR_ID, TEST_EXPRESSIONS, install_test_avatar
+    from tests.fixtures.server import TEST_AVATAR_ID, TEST_EXPRESSIONS
 
-    install_test_avatar(tmp_path)
-    store = Store(tmp_path / "server.sqlite3")
-    app_id = store.create_app("killed", "killed-app")
-    _, key = store.create_key(app_id)
-    store.grant(app_id, TEST_AVATAR_ID)
-    store.close()
-    proc = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--port", str(unused_tcp_port),
-                             "--data-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env=dict(os.environ))
-    try:
-        assert b"listening" in proc.stdout.readline()
-        base = f"http://127.0.0.1:{unused_tcp_port}"
-        async with aiohttp.ClientSession() as http:
-            async with http.post(f"{base}/v1/console/session-tokens", headers={"X-Api-Key": key},
-                                 json={"expireAt": int(time.time()) + 600}) as resp:
-                token = (await resp.json())["sessionToken"]
-        listener = RecordingListener(TEST_EXPRESSIONS)
-        ctx = TransportContext(app_id=app_id, avatar_id=TEST_AVATAR_ID, audio_format=AudioFormat(sample_rate=16000),
-                               endpoints=Endpoints.for_base(base), session_token=token, listener=listener)
-        transport = get_plugin_manager().get("transports", "direct").factory(ctx, max_reconnects=3,
-                                                                             backoff_s=(0.05, 0.1))
-        await transport.connect()
-        await transport.send_audio("r", speech_like(0.4), False)
-        await listener.wait_for(lambda: len(listener.frames.get("r", ())) == 10)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-        await listener.wait_for(lambda: listener.states[-1] == ConnectionState.failed, timeout=10)
-        assert listener.states == [ConnectionState.connecting, ConnectionState.connected,
-                                   ConnectionState.connecting, ConnectionState.failed]
-        codes = [e.code for e in listener.errors]
-        assert codes == [ErrorCode.websocketClosedAbnormally, ErrorCode.websocketError]
-        await transport.send_audio("r", speech_like(0.4), True)  # after failure: dropped, never raises
-        await transport.close()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    listener = RecordingListener(TEST_EXPRESSIONS)
+    ctx = TransportContext(app_id=server_process.app_id, avatar_id=TEST_AVATAR_ID,
+                           audio_format=AudioFormat(sample_rate=16000), endpoints=Endpoints.for_base(server_process.base_url),
+                           session_token=await server_process.token(), listener=listener)
+    transport = get_plugin_manager().get("transports", "direct").factory(ctx, max_reconnects=3, backoff_s=(0.05, 0.1))
+    await transport.connect()
+    await transport.send_audio("r", speech_like(0.4), False)
+    await listener.wait_for(lambda: len(listener.frames.get("r", ())) == 10)
+    server_process.proc.send_signal(signal.SIGKILL)
+    server_process.proc.wait(10)
+    await listener.wait_for(lambda: listener.states[-1] == ConnectionState.failed, timeout=10)
+    assert listener.states == [ConnectionState.connecting, ConnectionState.connected,
+                               ConnectionState.connecting, ConnectionState.failed]
+    codes = [e.code for e in listener.errors]
+    assert codes == [ErrorCode.websocketClosedAbnormally, ErrorCode.websocketError]
+    await transport.send_audio("r", speech_like(0.4), True)  # after failure: dropped, never raises
+    await transport.close()
 
 
 async def test_long_audio_is_sent_in_chunks_under_the_message_limit(motion_server):
