@@ -81,7 +81,6 @@ def _glfw_acquire():
     global _glfw_users
     with _glfw_lock:
         if _glfw_users == 0:
-            glfw.init_hint(glfw.PLATFORM, glfw.PLATFORM_X11) if hasattr(glfw, "PLATFORM_X11") else None
             if not glfw.init():
                 raise AvatarError(ErrorCode.playbackInitFailed,
                                   "glfw could not initialise: no display server (set DISPLAY, or run under Xvfb) "

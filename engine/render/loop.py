@@ -97,8 +97,13 @@ class RenderLoop:
 
     def _run(self) -> None:
         try:
-            self._setup()
-            self.ready.set()
+            try:
+                self._setup()
+            except BaseException as exc:
+                self.error = exc  # set before ready, so the view's constructor sees it
+                raise
+            finally:
+                self.ready.set()
             self._loop()
         except BaseException as exc:  # reported to waiters and logged; never raised through the app
             self.error = exc

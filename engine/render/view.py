@@ -26,6 +26,8 @@ from .quality import RenderSize
 
 log = logging.getLogger("facecast.render")
 
+SETUP_TIMEOUT_S = 60.0  # opening a window and a GPU context (pipeline compiles on software drivers)
+
 
 @attrs.frozen
 class Rect:
@@ -102,6 +104,17 @@ class AvatarView:
         self._render = RenderLoop(self_ref, avatar, container, renderer, state,
                                   _FirstFrame(self_ref), AvatarPreparer)
         self._finalizer = weakref.finalize(self, _stop_loop, self._render)
+        # Wait for the render thread to open its window and context, so a missing display or
+        # driver is reported here rather than lost on another thread; frames then run on their own.
+        if not self._render.ready.wait(SETUP_TIMEOUT_S) or self._render.error is not None:
+            error = self._render.error
+            self._disposed = True
+            self._finalizer()
+            if isinstance(error, AvatarError):
+                raise error
+            raise AvatarError(ErrorCode.playbackInitFailed,
+                              f"the {self._backend} renderer could not start: "
+                              f"{error or f'no answer within {SETUP_TIMEOUT_S:.0f} s'}")
         AvatarSDK._track_view(self)
 
     # -- the seed's members ---------------------------------------------------------------------

@@ -83,3 +83,10 @@ def test_windows_render_on_their_own_threads(xvfb_display, demo):
     finally:
         for v in views:
             v.dispose()
+
+
+def test_window_without_a_display_fails_in_the_constructor(demo, monkeypatch):
+    monkeypatch.setenv("DISPLAY", ":9999")  # no X server there
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(AvatarError, match="display|glfw"):
+        AvatarView(demo, Window(64, 64), backend="opengl")
