@@ -10,6 +10,7 @@ L = R(q)·diag(exp s) is precomputed, so its camera-space mean is A·μ + b and 
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from ..avatar.model import GaussianSet, HeadModel
@@ -35,11 +36,16 @@ class AvatarPreparer:
     """Prepares frames of one avatar for one view; the returned frame's arrays are reused by the next call.
 
     Splats are stored sorted by parent triangle (and cut to ``max_splats``), so frame row i is not
-    Gaussian i of the avatar's set; ``splat_index[i]`` says which Gaussian it is.
+    Gaussian i of the avatar's set; ``splat_index[i]`` says which Gaussian it is. ``threads`` caps the
+    numba threads its kernels use (default: numba's setting for the calling thread).
     """
 
     def __init__(self, head: HeadModel, gaussians: GaussianSet, max_splats: int | None = None,
-                 near_plane: float = 0.01, far_plane: float = 1e10) -> None:
+                 near_plane: float = 0.01, far_plane: float = 1e10, threads: int | None = None) -> None:
+        if threads is not None and not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+            raise AvatarError(ErrorCode.playbackInitFailed,
+                              f"threads must be 1..{numba.config.NUMBA_NUM_THREADS} (or None for all), not {threads!r}")
+        self.threads = threads  # e.g. 1 when a CPU rasterizer already keeps every core busy
         if gaussians.count and int(gaussians.parent.max()) >= len(head.faces):
             raise AvatarError(ErrorCode.invalidAvatarMetadata,
                               f"Gaussian parents index triangle {int(gaussians.parent.max())} but the head has "
@@ -87,11 +93,17 @@ class AvatarPreparer:
                               f"expressions), got shape {np.shape(pose)}")
         self._pose[:] = pose
         self._camera.set(viewmat, K, width, height)
-        verts = self._deformer(self._pose)
-        project_mesh(verts, self._faces, self._camera.viewmat, self._parent, self._local_xyz, self._factor,
-                     self._extents, self._camera.cam, int(width), int(height), self._means2d, self._conics,
-                     self._radii, self._depths, self._visible)
-        count = self._sorter.sort_visible(self._depths, self._visible, self._order)
+        previous = numba.get_num_threads()
+        if self.threads is not None:
+            numba.set_num_threads(self.threads)  # thread-local in numba: restored below
+        try:
+            verts = self._deformer(self._pose)
+            project_mesh(verts, self._faces, self._camera.viewmat, self._parent, self._local_xyz, self._factor,
+                         self._extents, self._camera.cam, int(width), int(height), self._means2d, self._conics,
+                         self._radii, self._depths, self._visible)
+            count = self._sorter.sort_visible(self._depths, self._visible, self._order)
+        finally:
+            numba.set_num_threads(previous)
         return PreparedFrame(int(width), int(height), count, self._order, self._means2d, self._conics, self._radii,
                              self._depths, self._opacities, self._colors)
 

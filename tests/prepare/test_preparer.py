@@ -54,6 +54,21 @@ def test_frame_arrays_are_owned_and_reused():
     assert a.means2d.dtype == np.float32 and a.order.dtype == np.int32 and a.means2d.shape == (2000, 2)
 
 
+def test_thread_count_is_a_choice_that_does_not_change_the_frame():
+    import numba
+
+    pose = random_pose(5, np.random.default_rng(4))
+    two = AvatarPreparer(HEAD, GAUSSIANS)(pose, VIEW, K, 200, 200)
+    expected = two.conics.copy(), two.order[:two.count].copy()
+    before = numba.get_num_threads()
+    one = AvatarPreparer(HEAD, GAUSSIANS, threads=1)(pose, VIEW, K, 200, 200)
+    assert numba.get_num_threads() == before
+    np.testing.assert_array_equal(one.conics, expected[0])
+    np.testing.assert_array_equal(one.order[:one.count], expected[1])
+    with pytest.raises(AvatarError, match="threads"):
+        AvatarPreparer(HEAD, GAUSSIANS, threads=0)
+
+
 def test_splat_budget_keeps_the_most_visible():
     prep = AvatarPreparer(HEAD, GAUSSIANS, max_splats=500)
     frame = prep(np.zeros(25, np.float32), VIEW, K, 200, 200)
