@@ -44,12 +44,17 @@ class _Layers:
         pts = np.einsum("nk,nkd->nd", bary, self.m.vertices[self.m.faces[tri]])
         return tri, pts
 
-    def add(self, tri, pts, size, flatness, opacity, color, lift=0.0, stretch=1.0):
-        """Append Gaussians at ``pts`` (+ ``lift`` metres along the normal) of tangent ``size`` metres."""
+    def add(self, tri, pts, size, flatness, opacity, color, lift=0.0, stretch=1.0, along=None):
+        """Append Gaussians at ``pts`` (+ ``lift`` metres along the normal) of tangent ``size`` metres,
+        ``stretch`` times longer along world directions ``along`` (N,3) if given, else in random directions."""
         n = len(tri)
         pts = pts + np.broadcast_to(np.asarray(lift, float), (n,))[:, None] * self.rot[tri][:, :, 1]
         local = world_to_local(pts, tri, self.centroid, self.rot, self.scale)
         angle = self.rng.uniform(0, np.pi, n)  # spin about the normal (local y)
+        if along is not None:
+            # A turn by t about local y takes local x to (cos t, 0, -sin t): aim x along the direction.
+            t = np.einsum("nji,nj->ni", self.rot[tri], along)
+            angle = np.arctan2(-t[:, 2], t[:, 0]) + 0.25 * (angle - np.pi / 2)
         quat = np.stack([np.cos(angle / 2), np.zeros(n), np.sin(angle / 2), np.zeros(n)], axis=1)
         size = np.broadcast_to(np.asarray(size, float), (n,)) * self.rng.uniform(0.85, 1.15, n)
         scales = np.stack([size * stretch, size * flatness, size], axis=1)
@@ -126,11 +131,12 @@ def _skin(L: _Layers, skin, in_hair, rng) -> None:
 
 
 def _hair(L: _Layers, in_hair, rng) -> None:
-    """A layer lifted off the scalp, slightly elongated, with strand-to-strand tone variation."""
+    """A layer lifted off the scalp, combed away from the crown, with strand-to-strand tone variation."""
     tri, pts = L.sample(in_hair * 1.0, COUNTS["hair"])
     lift = rng.uniform(0.002, 0.007, len(tri))
     tone = HAIR_TONE * rng.uniform(0.8, 1.25, (len(tri), 1))
-    L.add(tri, pts, 0.0045, 0.25, 0.9, L.shade(tri, tone, ambient=0.65), lift=lift, stretch=1.8)
+    combed = pts - np.array([0.0, 0.14, -0.02])  # strands run away from the crown
+    L.add(tri, pts, 0.0035, 0.25, 0.9, L.shade(tri, tone, ambient=0.65), lift=lift, stretch=3.0, along=combed)
 
 
 def _brows_and_lashes(L: _Layers, m: M.DemoMesh, skin) -> None:
