@@ -199,3 +199,17 @@ def test_missing_package_and_unknown_bundled(tmp_path):
 def test_manifest_parser_accepts_the_bundled_manifest():
     m = parse_manifest((BUNDLED_DIR / "demo" / "manifest.json").read_bytes())
     assert m.id == "demo" and m.motion_fps == 25 and m.expression_count == 50
+
+
+def test_asset_listing(package_dir):
+    from engine.avatar.listing import asset_listing
+
+    listing = asset_listing(package_dir, "http://h/v1/assets/avatars/demo/files/")
+    manifest = json.loads((package_dir / "manifest.json").read_text())
+    assert listing["manifest"] == manifest
+    assert listing["assets"]["head.npz"] == {"url": "http://h/v1/assets/avatars/demo/files/head.npz",
+                                             "size": manifest["assets"]["head.npz"]["size"],
+                                             "sha256": manifest["assets"]["head.npz"]["sha256"]}
+    (package_dir / "idle.npz").unlink()
+    _invalid(asset_listing, package_dir, "x", match="idle.npz is missing")
+    _invalid(asset_listing, package_dir / "nope", "x", code=ErrorCode.avatarIDUnrecognized)
