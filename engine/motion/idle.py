@@ -38,7 +38,7 @@ class IdleLoop:
     def sample(self, t: float, out: np.ndarray) -> np.ndarray:
         """Fill ``out`` with the idle pose ``t`` seconds into the loop (any t, negative included)."""
         count = self.keyframes.shape[0]
-        x = (t * self.fps) % count
+        x = (t * self.fps) % count if math.isfinite(t) else 0.0  # a broken clock shows frame 0, never raises
         i = int(math.floor(x))
         i = min(i, count - 1)  # x can round up to exactly `count`
         blend_pose(self.keyframes[i], self.keyframes[(i + 1) % count], x - i, out)

@@ -23,6 +23,7 @@ def test_idle_loop_interpolates_and_wraps_to_the_first_frame():
     assert idle.sample(3.5 / 25, out)[0] == pytest.approx(1.5)  # halfway from frame 3 back to frame 0
     assert idle.sample(4 / 25 + 1 / 25, out)[0] == pytest.approx(1.0)
     assert idle.sample(-1 / 25, out)[0] == pytest.approx(3.0)
+    assert idle.sample(float("nan"), out)[0] == 0.0
 
 
 def test_idle_loop_rejects_empty_or_broken_tracks():
