@@ -20,7 +20,7 @@ COMMANDS = {
     "demo": "talk with the demo avatar (window, or a video with --output)",
     "device-score": "benchmark the render backends here and show which one is chosen",
     "render": "render an avatar offscreen to a PNG",
-    "conformance": "run the plugin conformance suite against renderer plugins",
+    "conformance": "run the plugin conformance suite against installed plugins",
 }
 
 
