@@ -8,6 +8,8 @@ transition mid-transition is safe: the caller passes the pose on screen, which a
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import AvatarError, ErrorCode
@@ -48,9 +50,10 @@ class TransitionBlender:
 
     def weight(self, t: float) -> float:
         """Smoothstep progress in [0, 1] at time ``t`` (1 when no transition is running)."""
-        if not self._active:
-            return 1.0
-        x = min(max((t - self._t0) / self._duration, 0.0), 1.0)
+        x = (t - self._t0) / self._duration if self._active else 1.0
+        if not math.isfinite(x):
+            return 1.0  # a broken clock ends the blend rather than producing NaN poses
+        x = min(max(x, 0.0), 1.0)
         return x * x * (3.0 - 2.0 * x)
 
     def apply(self, target_pose: np.ndarray, t: float, out: np.ndarray) -> bool:

@@ -50,6 +50,8 @@ def test_transition_starts_at_the_pose_on_screen_and_ends_at_the_target():
         assert out[0] <= previous  # monotonic towards the target
         previous = out[0]
     assert not blender.apply(target, 10.2, out) and not blender.active and out[0] == 0.0
+    blender.start(on_screen, IDLE_TO_SPEAKING_S, t=10.0)
+    assert not blender.apply(target, float("nan"), out) and out[0] == 0.0
 
 
 def test_target_keeps_moving_during_the_blend_and_zero_duration_switches_at_once():
