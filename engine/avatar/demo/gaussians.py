@@ -48,8 +48,10 @@ class _Layers:
         """Append Gaussians at ``pts`` (+ ``lift`` metres along the normal) of tangent ``size`` metres,
         ``stretch`` times longer along world directions ``along`` (N,3) if given, else in random directions."""
         n = len(tri)
-        pts = pts + np.broadcast_to(np.asarray(lift, float), (n,))[:, None] * self.rot[tri][:, :, 1]
         local = world_to_local(pts, tri, self.centroid, self.rot, self.scale)
+        # The points lie in their triangle's plane: set the normal coordinate exactly instead of keeping
+        # ~1e-14 of rounding noise (which would differ between CPUs and break bit-reproducibility).
+        local[:, 1] = np.broadcast_to(np.asarray(lift, float), (n,)) / self.scale[tri]
         angle = self.rng.uniform(0, np.pi, n)  # spin about the normal (local y)
         if along is not None:
             # A turn by t about local y takes local x to (cos t, 0, -sin t): aim x along the direction.
@@ -67,7 +69,8 @@ class _Layers:
 
     def shade(self, tri, color, ambient=0.55):
         """Bake a soft key light from the upper right front into ``color``."""
-        lit = np.clip(self.rot[tri][:, :, 1] @ LIGHT, 0.0, 1.0)
+        # An elementwise sum, not ``@``: BLAS kernels differ per CPU, and the demo must be bit-reproducible.
+        lit = np.clip((self.rot[tri][:, :, 1] * LIGHT).sum(axis=1), 0.0, 1.0)
         return color * (ambient + (1.0 - ambient) * lit)[:, None]
 
     def result(self) -> GaussianSet:
