@@ -72,7 +72,8 @@ _SPARSE = {f"{k}_matrix": _sparse(k) for k in ("csc", "csr", "coo")}
 _SPARSE.update({f"{k}_array": _SPARSE[f"{k}_matrix"] for k in ("csc", "csr", "coo")})
 _NUMPY = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
           ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-          ("numpy", "ndarray"), ("numpy", "dtype")}
+          ("numpy", "ndarray"), ("numpy", "dtype"),
+          ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer")}  # protocol-5 arrays
 _BUILTINS = {"object": object, "set": set, "frozenset": frozenset, "slice": slice, "list": list,
              "dict": dict, "tuple": tuple}
 

@@ -157,3 +157,12 @@ def test_wrong_shapes_and_garbage_are_refused(tmp_path):
     with pytest.raises(AvatarError) as info:
         read_flame_file(tmp_path / "missing.pkl")
     assert info.value.code == ErrorCode.avatarIDUnrecognized
+
+
+def test_protocol_5_pickles_from_modern_numpy_load(tmp_path):
+    """A FLAME dict re-saved by Python 3 with protocol 5 (numpy's out-of-band-capable reduce)."""
+    d = flame_dict(np.random.default_rng(2))
+    path = tmp_path / "flame_p5.pkl"
+    path.write_bytes(pickle.dumps(d, protocol=5))
+    head = load_flame(path, expression_count=10)
+    np.testing.assert_allclose(head.v_template, d["v_template"], atol=1e-7)
