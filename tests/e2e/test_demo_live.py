@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import numpy as np
 
 from engine.demo import SPEECH_CLIP
 from engine.demo.audio import load_speech

@@ -10,7 +10,7 @@ import websockets
 
 from engine.wire import message_pb2 as pb
 
-from .raw_client import T, audio, configure, interrupt, open_session, parse, recv_round, recv_until_closed, speech_like
+from .raw_client import audio, configure, interrupt, open_session, parse, recv_round, recv_until_closed, speech_like
 
 CHUNK = 640 * 2  # 40 ms of 16 kHz PCM16
 
