@@ -39,8 +39,13 @@ async def fetch_listing(session: aiohttp.ClientSession, url: str, avatar_id: str
     fail = ErrorCode.failedToFetchAvatarMetadata
     try:
         async with session.get(url) as resp:
-            body = await resp.content.read(MAX_LISTING_BYTES + 1)
             status = resp.status
+            body = bytearray()
+            async for chunk in resp.content.iter_chunked(CHUNK):  # read() may return a partial body
+                body += chunk
+                if len(body) > MAX_LISTING_BYTES:
+                    break
+            body = bytes(body)
     except aiohttp.ClientError as exc:
         raise AvatarError(fail, f"cannot fetch the metadata of avatar {avatar_id!r} from {url} "
                                 f"({type(exc).__name__}: {exc}); check the region / custom_endpoint and that "

@@ -24,6 +24,7 @@ class AssetServer:
         self.drop: set[str] = set()  # file names whose connection is cut halfway (full Content-Length declared)
         self.listing_override: tuple[int, bytes] | None = None
         self.listing_delay: float = 0.0
+        self.trickle_listing = False
         self.listing_times: list[float] = []  # loop time of each listing request
         self.file_done_times: list[float] = []  # loop time each file finished streaming
         self._runner: web.AppRunner | None = None
@@ -66,7 +67,17 @@ class AssetServer:
             body = {"errors": [{"status": 404, "code": "avatarIDUnrecognized", "message": f"no avatar {avatar_id}"}]}
             return web.json_response(body, status=404)
         # Relative URLs, as a server behind a proxy would answer.
-        return web.json_response(asset_listing(self.packages[avatar_id], f"../files/{avatar_id}"))
+        listing = asset_listing(self.packages[avatar_id], f"../files/{avatar_id}")
+        if not self.trickle_listing:
+            return web.json_response(listing)
+        body = json.dumps(listing).encode()
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await resp.prepare(request)
+        for start in range(0, len(body), 100):  # arrives in many small pieces
+            await resp.write(body[start:start + 100])
+            await asyncio.sleep(0.002)
+        await resp.write_eof()
+        return resp
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         self.requests[request.path] += 1

@@ -146,6 +146,11 @@ async def test_bad_metadata_answers(sdk_on, server, manager, status, body):
     assert info.value.code == ErrorCode.failedToFetchAvatarMetadata
 
 
+async def test_listing_arriving_in_pieces(sdk_on, server, manager):
+    server.trickle_listing = True
+    assert (await manager.load("remote-head")).id == "remote-head"
+
+
 async def test_malformed_listing_is_invalid_metadata(sdk_on, server, manager):
     server.listing_override = (200, dumps({"manifest": {"format": "facecast.avatar"}, "assets": {}}))
     with pytest.raises(AvatarError) as info:
