@@ -98,4 +98,8 @@ def run(args: argparse.Namespace) -> int:
     if not 1 <= args.fps <= 120:
         print("facecast demo: --fps must be 1..120", file=sys.stderr)
         return 2
-    return asyncio.run(_demo(args))
+    try:
+        return asyncio.run(_demo(args))
+    except OSError as exc:  # e.g. --port already in use
+        print(f"facecast demo: {exc.strerror or exc}", file=sys.stderr)
+        return 1
