@@ -73,3 +73,25 @@ def test_eyelids_cover_the_whites(draw, demo_avatar):
         open_eye = _box(render(), white, 1)[..., :3].mean()
         closed_eye = _box(render(eyelids=lids), white, 1)[..., :3].mean()
         assert open_eye > 0.6 and closed_eye < 0.85 * open_eye
+
+
+def test_compressed_model_draws_the_same_picture(demo_avatar):
+    from engine.avatar.package import load_bundled
+    from engine.prepare import AvatarPreparer
+
+    compressed = load_bundled("demo", use_compressed_model=True)
+    cam = demo_avatar.camera
+    view, K = look_at_viewmat(cam), intrinsics(cam, SIZE, SIZE)
+    pose = np.zeros(layout.motion_dim(demo_avatar.expression_count), np.float32)
+    pose[layout.JAW.start] = 0.2
+    renderer = make_renderer("cpu")
+    renderer.open(SIZE, SIZE)
+    try:
+        images = []
+        for avatar in (demo_avatar, compressed):
+            renderer.draw(AvatarPreparer(avatar.head, avatar.gaussians)(pose, view, K, SIZE, SIZE), (0.0, 0.0, 0.0))
+            images.append(np.array(renderer.read_float(), copy=True))
+    finally:
+        renderer.close()
+    diff = np.abs(images[0] - images[1])
+    assert diff.mean() < 1e-3 and diff.max() < 0.03, (diff.mean(), diff.max())  # measured: 1.2e-4, 0.0074
