@@ -114,11 +114,11 @@ def lip_mask(x, y):
     return inside_up + inside_lo
 
 
-def _skin(L: _Layers, skin, in_hair, rng) -> None:
+def _skin(layers: _Layers, skin, in_hair, rng) -> None:
     """Skin everywhere (denser on the face, sparse under the hair), with cheeks, lips and creases."""
-    cen = L.centroid
+    cen = layers.centroid
     front = smoothstep(0.0, 0.06, cen[:, 2])
-    tri, pts = L.sample(skin * (1.0 + 2.5 * front * (cen[:, 1] > -0.12)) * np.where(in_hair, 0.3, 1.0),
+    tri, pts = layers.sample(skin * (1.0 + 2.5 * front * (cen[:, 1] > -0.12)) * np.where(in_hair, 0.3, 1.0),
                         COUNTS["skin"])
     x, y = pts[:, 0], pts[:, 1]
     tone = SKIN_TONE * rng.uniform(0.96, 1.04, (len(tri), 1))
@@ -129,41 +129,41 @@ def _skin(L: _Layers, skin, in_hair, rng) -> None:
     tone = tone * _occlusion(pts)[:, None]
     # Near an eye opening the splats shrink, or their tails would creep over the eye and narrow it.
     rim = np.minimum(M.eye_opening_radius(x, y, 1.0), M.eye_opening_radius(x, y, -1.0))
-    size = L.scale[tri] * 0.9 * (0.3 + 0.7 * smoothstep(1.0, 1.8, np.where(pts[:, 2] > 0.03, rim, 9.0)))
-    L.add(tri, pts, size, 0.2, 0.97, L.shade(tri, tone, ambient=0.45))
+    size = layers.scale[tri] * 0.9 * (0.3 + 0.7 * smoothstep(1.0, 1.8, np.where(pts[:, 2] > 0.03, rim, 9.0)))
+    layers.add(tri, pts, size, 0.2, 0.97, layers.shade(tri, tone, ambient=0.45))
 
 
-def _hair(L: _Layers, in_hair, rng) -> None:
+def _hair(layers: _Layers, in_hair, rng) -> None:
     """A layer lifted off the scalp, combed away from the crown, with strand-to-strand tone variation."""
-    tri, pts = L.sample(in_hair * 1.0, COUNTS["hair"])
+    tri, pts = layers.sample(in_hair * 1.0, COUNTS["hair"])
     lift = rng.uniform(0.002, 0.007, len(tri))
     tone = HAIR_TONE * rng.uniform(0.8, 1.25, (len(tri), 1))
     combed = pts - np.array([0.0, 0.14, -0.02])  # strands run away from the crown
-    L.add(tri, pts, 0.0035, 0.25, 0.9, L.shade(tri, tone, ambient=0.65), lift=lift, stretch=3.0, along=combed)
+    layers.add(tri, pts, 0.0035, 0.25, 0.9, layers.shade(tri, tone, ambient=0.65), lift=lift, stretch=3.0, along=combed)
 
 
-def _brows_and_lashes(L: _Layers, m: M.DemoMesh, skin) -> None:
+def _brows_and_lashes(layers: _Layers, m: M.DemoMesh, skin) -> None:
     """Short dark splats along each brow arch, and a dark line along each upper lid's rim."""
-    cen = L.centroid
+    cen = layers.centroid
     arch = 0.031 - 10.0 * (np.abs(cen[:, 0]) - 0.03) ** 2
     brow_face = skin * gauss(np.abs(cen[:, 0]) - 0.031, 0.009) * (np.abs(cen[:, 1] - arch) < 0.0028)
     brow_face = brow_face * (np.abs(cen[:, 0]) > 0.012) * (cen[:, 2] > 0.04)
-    tri, pts = L.sample(brow_face, COUNTS["brows"])
-    L.add(tri, pts, 0.0012, 0.3, 0.8, L.shade(tri, HAIR_TONE * 1.3 * np.ones((len(tri), 1))), lift=0.0005,
+    tri, pts = layers.sample(brow_face, COUNTS["brows"])
+    layers.add(tri, pts, 0.0012, 0.3, 0.8, layers.shade(tri, HAIR_TONE * 1.3 * np.ones((len(tri), 1))), lift=0.0005,
           stretch=2.2)
     lash_face = np.zeros(len(m.faces))
     for k in range(2):
         rho = m.eye_rho[k][m.faces].mean(axis=1)
         lash_face += skin * (cen[:, 1] > M.EYE_Y - 0.002) * smoothstep(1.35, 1.0, rho) * (rho >= 0.95)
-    tri, pts = L.sample(lash_face, COUNTS["lashes"])
-    L.add(tri, pts, 0.0011, 0.3, 0.9, np.tile([0.06, 0.04, 0.035], (len(tri), 1)), lift=0.0003, stretch=1.6)
+    tri, pts = layers.sample(lash_face, COUNTS["lashes"])
+    layers.add(tri, pts, 0.0011, 0.3, 0.9, np.tile([0.06, 0.04, 0.035], (len(tri), 1)), lift=0.0003, stretch=1.6)
 
 
-def _eyes(L: _Layers, m: M.DemoMesh, rng) -> None:
+def _eyes(layers: _Layers, m: M.DemoMesh, rng) -> None:
     """White sclera, a brown iris with a darker ring and a black pupil around each eye's +z axis."""
     for part, c in ((M.EYE_LEFT, m.eye_centers[0]), (M.EYE_RIGHT, m.eye_centers[1])):
-        sel = (m.face_part == part) * (1.0 + 3.0 * (L.centroid[:, 2] > c[2]))
-        tri, pts = L.sample(sel, COUNTS["eyes"] // 2)
+        sel = (m.face_part == part) * (1.0 + 3.0 * (layers.centroid[:, 2] > c[2]))
+        tri, pts = layers.sample(sel, COUNTS["eyes"] // 2)
         d = (pts - c) / np.linalg.norm(pts - c, axis=1, keepdims=True)
         ang = np.degrees(np.arccos(np.clip(d[:, 2], -1, 1)))
         iris = smoothstep(24.0, 22.0, ang)[:, None]
@@ -172,30 +172,30 @@ def _eyes(L: _Layers, m: M.DemoMesh, rng) -> None:
         tone = (1 - iris) * np.array([0.93, 0.91, 0.88]) + iris * np.array([0.45, 0.30, 0.17])
         tone = tone * (1 - 0.5 * ring)
         tone = (1 - pupil) * tone + pupil * np.array([0.03, 0.02, 0.02])
-        L.add(tri, pts, L.scale[tri] * 0.6, 0.25, 1.0, tone * rng.uniform(0.97, 1.0, (len(tri), 1)))
+        layers.add(tri, pts, layers.scale[tri] * 0.6, 0.25, 1.0, tone * rng.uniform(0.97, 1.0, (len(tri), 1)))
 
 
-def _mouth(L: _Layers, m: M.DemoMesh, rng) -> None:
+def _mouth(layers: _Layers, m: M.DemoMesh, rng) -> None:
     """Teeth, and the inside of the mouth with a tongue on its floor."""
     fp = m.face_part
-    tri, pts = L.sample((fp == M.TEETH_UPPER) | (fp == M.TEETH_LOWER), COUNTS["teeth"])
+    tri, pts = layers.sample((fp == M.TEETH_UPPER) | (fp == M.TEETH_LOWER), COUNTS["teeth"])
     tone = np.tile([0.93, 0.91, 0.84], (len(tri), 1)) * rng.uniform(0.93, 1.0, (len(tri), 1))
-    L.add(tri, pts, 0.0014, 0.3, 1.0, tone)
-    tri, pts = L.sample((fp == M.CAVITY) * 1.0, COUNTS["cavity"])
+    layers.add(tri, pts, 0.0014, 0.3, 1.0, tone)
+    tri, pts = layers.sample((fp == M.CAVITY) * 1.0, COUNTS["cavity"])
     tongue = smoothstep(M.MOUTH_Y - 0.006, M.MOUTH_Y - 0.012, pts[:, 1])[:, None]
     tone = (1 - tongue) * np.array([0.28, 0.07, 0.08]) + tongue * np.array([0.62, 0.28, 0.28])
-    L.add(tri, pts, 0.003, 0.3, 1.0, tone)
+    layers.add(tri, pts, 0.003, 0.3, 1.0, tone)
 
 
 def demo_gaussians(m: M.DemoMesh, rng: np.random.Generator) -> GaussianSet:
     """All layers, in a fixed order (the order is part of the seeded, reproducible result)."""
-    L = _Layers(m, rng)
+    layers = _Layers(m, rng)
     skin = m.face_part == M.SKIN
-    cen = L.centroid
+    cen = layers.centroid
     in_hair = skin & (cen[:, 1] > hairline(np.arctan2(cen[:, 0], cen[:, 2])))
-    _skin(L, skin, in_hair, rng)
-    _hair(L, in_hair, rng)
-    _brows_and_lashes(L, m, skin)
-    _eyes(L, m, rng)
-    _mouth(L, m, rng)
-    return L.result()
+    _skin(layers, skin, in_hair, rng)
+    _hair(layers, in_hair, rng)
+    _brows_and_lashes(layers, m, skin)
+    _eyes(layers, m, rng)
+    _mouth(layers, m, rng)
+    return layers.result()
