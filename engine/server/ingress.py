@@ -86,6 +86,12 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
     log.info("session %s opened for app %s, avatar %s", session.connection_id, app_id, avatar_id)
     try:
         await session.run()
+    except Exception:  # a bug must cost this session only, never the server
+        log.exception("session %s failed", session.connection_id)
+        with contextlib.suppress(Exception):
+            await ws.send_bytes(server_error(int(E.UNAVAILABLE), "internal server error",
+                                             connection_id=session.connection_id))
+            await ws.close(code=int(CloseCode.INTERNAL_ERROR), message=b"internal server error")
     finally:
         server.remove_session(session)
         if not ws.closed:

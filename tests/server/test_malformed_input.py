@@ -162,3 +162,35 @@ async def test_concurrent_sessions_do_not_mix(motion_server):
     assert len({cid for cid, _, _ in results}) == 12
     for i, (cid, frames, seen) in enumerate(results):
         assert frames == 10 + i and seen == {cid}
+
+
+async def test_a_failing_motion_generator_costs_only_its_session(motion_server):
+    """A generator that raises ends its session with SERVER_ERROR 14 (close 1011); others go on."""
+    server = motion_server.server
+    real_factory = server.generator_factory
+
+    class Exploding:
+        def __init__(self, *args):
+            self.inner = real_factory(*args)
+
+        def feed(self, pcm):
+            if len(pcm) == 321:
+                raise RuntimeError("generator bug")
+            return self.inner.feed(pcm)
+
+        def finish(self):
+            return self.inner.finish()
+
+        def reset(self):
+            self.inner.reset()
+
+    server.generator_factory = Exploding
+    token = await motion_server.token()
+    healthy, _ = await open_session(motion_server.ingress_url(), motion_server.headers(token))
+    doomed, _ = await open_session(motion_server.ingress_url(), motion_server.headers(token))
+    await doomed.send(audio("x", b"\0\0" * 321))
+    msgs = await recv_until_closed(doomed)
+    assert [m.server_error.code for m in msgs] == [E.UNAVAILABLE] and doomed.close_code == 1011
+    await healthy.send(audio("ok", speech_like(0.08), end=True))
+    assert sum(len(m.server_response_animation.animation.keyframes) for m in await recv_round(healthy, "ok")) == 2
+    await healthy.close()
