@@ -10,7 +10,6 @@ from ..plugins import get_plugin_manager
 log = logging.getLogger("facecast.render")
 
 GPU_MARGIN = 0.10  # a GPU backend wins when within 10 % of the fastest
-WINDOW_BACKENDS = ("wgpu", "opengl")  # built-in backends that can present to a glfw window
 
 
 def pick_backend(scores: list[BackendScore]) -> tuple[str | None, str]:
@@ -36,6 +35,12 @@ def pick_backend(scores: list[BackendScore]) -> tuple[str | None, str]:
                           + (f" (vs {others})" if others else " (the only backend that ran)"))
 
 
+def can_present(name: str) -> bool:
+    """Whether backend ``name`` can draw into a window (its renderer declares ``glfw_hints``)."""
+    registry = get_plugin_manager().registry["renderers"]
+    return name in registry and hasattr(registry[name].factory(), "glfw_hints")
+
+
 def backend_for_view(window: bool) -> str:
     """The renderer a new view uses when none is forced: configuration, then device score, then defaults."""
     from ..sdk import AvatarSDK
@@ -45,20 +50,25 @@ def backend_for_view(window: bool) -> str:
         return config.renderer
     score = AvatarSDK._device_score
     if score is not None and score.backend:
-        if not window or score.backend in WINDOW_BACKENDS:
+        if not window or can_present(score.backend):
             return score.backend
-        ranked = sorted((s for s in score.scores if s.available and s.ms_per_frame and s.name in WINDOW_BACKENDS),
+        ranked = sorted((s for s in score.scores if s.available and s.ms_per_frame and can_present(s.name)),
                         key=lambda s: s.ms_per_frame)
         if ranked:
             return ranked[0].name
     if not window:
         return "cpu"  # the measured fastest on machines without a GPU; device_score() refines this
+    # cpu shows its frames through a wgpu surface; without a wgpu adapter use OpenGL's window path
     registry = get_plugin_manager().registry["renderers"]
-    for name in WINDOW_BACKENDS:
+    for name in ("cpu", "opengl") if "wgpu" in registry and _available("wgpu") else ("opengl",):
         if name in registry:
-            try:
-                if registry[name].probe().available:
-                    return name
-            except Exception:
-                log.exception("probing %s failed", name)
-    return WINDOW_BACKENDS[0]
+            return name
+    return "cpu"
+
+
+def _available(name: str) -> bool:
+    try:
+        return bool(get_plugin_manager().registry["renderers"][name].probe().available)
+    except Exception:
+        log.exception("probing %s failed", name)
+        return False

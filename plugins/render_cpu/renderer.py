@@ -12,9 +12,13 @@ from . import raster
 
 
 class CpuRenderer:
-    """Offscreen numba renderer; buffers grow with the largest frame seen and are reused after."""
+    """numba renderer; buffers grow with the largest frame seen and are reused after.
+
+    Offscreen by default; given a glfw window it shows each frame there through wgpu.
+    """
 
     name = "cpu"
+    glfw_hints = {"CLIENT_API": "NO_API"}  # the window gets a wgpu surface for the finished image
 
     def __init__(self) -> None:
         self._image: np.ndarray | None = None
@@ -25,13 +29,15 @@ class CpuRenderer:
         self._lists = np.empty(0, np.int32)
         self._background = np.zeros(3, np.float32)
         self._closed = False
+        self._window_output = None
 
     def open(self, width: int, height: int, window: Any = None) -> None:
-        if window is not None:
-            raise AvatarError(ErrorCode.playbackInitFailed,
-                              "the cpu renderer draws offscreen only; use the wgpu or opengl backend for a Window")
         self._closed = False
         self.resize(width, height)
+        if window is not None:
+            from .window import WindowOutput
+
+            self._window_output = WindowOutput(window)
 
     def resize(self, width: int, height: int) -> None:
         if width <= 0 or height <= 0:
@@ -69,6 +75,8 @@ class CpuRenderer:
         raster.fill_tiles(count, self._bbox, self._tiles_x, self._chunk_offsets, self._lists)
         raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x,
                                self._background, self._image, self._live)
+        if self._window_output is not None:
+            self._window_output.show(self.read_rgba())
 
     def read_float(self) -> np.ndarray:
         """The last frame as float32 (H, W, 4); a view of the renderer's buffer, valid until the next draw."""
@@ -79,6 +87,9 @@ class CpuRenderer:
         return self._rgba8
 
     def close(self) -> None:
+        if self._window_output is not None:
+            self._window_output.close()
+            self._window_output = None
         self._image = self._rgba8 = None
         self._packed = np.empty((0, raster.PACK), np.float32)
         self._lists = np.empty(0, np.int32)

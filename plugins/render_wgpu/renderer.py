@@ -43,7 +43,7 @@ class WgpuRenderer:
         self._device = None
         self._instances = InstanceBuffer(1024)
         self._params = np.zeros(8, np.float32)
-        self._context = None
+        self._presenter = None
         self._count = 0
 
     # -- lifetime -----------------------------------------------------------------------------
@@ -53,7 +53,9 @@ class WgpuRenderer:
             self._adapter, self._device = request_device()
             self._build_pipelines()
         if window is not None:
-            self._open_window(window)
+            from engine.render.present import SurfacePresenter
+
+            self._presenter = SurfacePresenter(self._adapter, self._device, window)
         self.resize(width, height)
 
     def _build_pipelines(self) -> None:
@@ -112,21 +114,18 @@ class WgpuRenderer:
         self._half = np.zeros((self._height, self._row_bytes // 8, 4), np.float16)
         self._float = np.zeros((self._height, self._width, 4), np.float32)
         self._rgba8 = np.zeros((self._height, self._width, 4), np.uint8)
-        if self._context is not None:
-            self._blit_bind_group = None
+        if self._presenter is not None:
+            self._presenter.set_source(self._target_view)
 
     def close(self) -> None:
-        for name in ("_target", "_readback", "_vbo", "_uniform", "_blit_uniform"):
+        if self._presenter is not None:
+            self._presenter.close()
+            self._presenter = None
+        for name in ("_target", "_readback", "_vbo", "_uniform"):
             obj = getattr(self, name, None)
             if obj is not None:
                 obj.destroy()
                 setattr(self, name, None)
-        if self._context is not None:
-            try:
-                self._context.unconfigure()
-            except Exception:  # the window may already be gone; nothing left to release then
-                pass
-            self._context = None
         if self._device is not None:
             self._device.destroy()
             self._device = None
@@ -157,11 +156,10 @@ class WgpuRenderer:
         rp.set_pipeline(self._background_pipeline)
         rp.draw(3, 1)
         rp.end()
-        if self._context is not None:
-            self._encode_blit(encoder)
+        shown = self._presenter is not None and self._presenter.encode(encoder)
         self._device.queue.submit([encoder.finish()])
-        if self._context is not None:
-            self._context.present()
+        if shown:
+            self._presenter.present()
         self._count = count
 
     def _copy_back(self) -> None:
@@ -191,55 +189,3 @@ class WgpuRenderer:
         np.clip(self._float, 0.0, 255.0, out=self._float)
         np.copyto(self._rgba8, self._float, casting="unsafe")
         return self._rgba8
-
-    # -- presenting to a glfw window ------------------------------------------------------------
-
-    def _open_window(self, window: Any) -> None:
-        from rendercanvas.glfw import get_glfw_present_info, get_physical_size
-
-        # vsync off: the view's render loop paces frames, and a FIFO present under a virtual X
-        # server (no vblank) can block the render thread indefinitely
-        self._context = wgpu.gpu.get_canvas_context({**get_glfw_present_info(window), "vsync": False})
-        self._window = window
-        self._context.set_physical_size(*get_physical_size(window))
-        caps = self._context._get_capabilities(self._adapter)
-        plain = [f for f in caps["formats"] if not f.endswith("srgb")]  # colours are already display-encoded
-        self._surface_format = plain[0] if plain else caps["formats"][0]
-        self._context.configure(device=self._device, format=self._surface_format)
-        dev = self._device
-        module = dev.create_shader_module(code=shaders.BLIT)
-        self._blit_uniform = dev.create_buffer(size=16, usage=wgpu.BufferUsage.UNIFORM | wgpu.BufferUsage.COPY_DST)
-        self._sampler = dev.create_sampler(min_filter="linear", mag_filter="linear")
-        self._blit_pipeline = dev.create_render_pipeline(
-            layout="auto",
-            vertex={"module": module, "entry_point": "vs_main", "buffers": []},
-            primitive={"topology": wgpu.PrimitiveTopology.triangle_list},
-            fragment={"module": module, "entry_point": "fs_main", "targets": [{"format": self._surface_format}]},
-        )
-        self._blit_bind_group = None
-        self._surface_size = np.zeros(4, np.float32)
-
-    def _encode_blit(self, encoder) -> None:
-        from rendercanvas.glfw import get_physical_size
-
-        size = get_physical_size(self._window)
-        if size[0] == 0 or size[1] == 0:
-            return  # minimised: nothing to present
-        if tuple(self._surface_size[:2]) != size:
-            self._context.set_physical_size(*size)
-            self._surface_size[:2] = size
-        self._device.queue.write_buffer(self._blit_uniform, 0, self._surface_size)
-        if self._blit_bind_group is None:
-            self._blit_bind_group = self._device.create_bind_group(
-                layout=self._blit_pipeline.get_bind_group_layout(0), entries=[
-                    {"binding": 0, "resource": self._target_view},
-                    {"binding": 1, "resource": self._sampler},
-                    {"binding": 2, "resource": {"buffer": self._blit_uniform, "offset": 0, "size": 16}}])
-        texture = self._context.get_current_texture()
-        rp = encoder.begin_render_pass(color_attachments=[{
-            "view": texture.create_view(), "clear_value": (0, 0, 0, 1),
-            "load_op": wgpu.LoadOp.clear, "store_op": wgpu.StoreOp.store}])
-        rp.set_pipeline(self._blit_pipeline)
-        rp.set_bind_group(0, self._blit_bind_group)
-        rp.draw(3, 1)
-        rp.end()

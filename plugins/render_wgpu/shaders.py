@@ -1,4 +1,4 @@
-"""WGSL for the wgpu backend: splat quads, background fill and the window blit."""
+"""WGSL for the wgpu backend: splat quads and the background fill (the window blit is engine.render.present)."""
 
 SPLATS = """
 struct Params { size: vec4<f32>, background: vec4<f32> };
@@ -80,23 +80,5 @@ fn vs_fullscreen(@builtin(vertex_index) vi: u32) -> @builtin(position) vec4<f32>
 @fragment
 fn fs_background() -> @location(0) vec4<f32> {
     return vec4<f32>(params.background.rgb, 0.0);
-}
-"""
-
-BLIT = """
-@group(0) @binding(0) var image: texture_2d<f32>;
-@group(0) @binding(1) var image_sampler: sampler;
-@group(0) @binding(2) var<uniform> surface: vec4<f32>;
-
-@vertex
-fn vs_main(@builtin(vertex_index) vi: u32) -> @builtin(position) vec4<f32> {
-    let uv = vec2<f32>(f32((vi << 1u) & 2u), f32(vi & 2u));
-    return vec4<f32>(uv * 2.0 - 1.0, 0.0, 1.0);
-}
-
-@fragment
-fn fs_main(@builtin(position) pos: vec4<f32>) -> @location(0) vec4<f32> {
-    let c = textureSample(image, image_sampler, pos.xy / surface.xy);
-    return vec4<f32>(clamp(c.rgb, vec3<f32>(0.0), vec3<f32>(1.0)), 1.0);
 }
 """

@@ -95,3 +95,13 @@ def test_cli_prints_table_and_choice(monkeypatch, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "chosen backend: cpu" in out and "20.0" in out and "(cached)" in out
     assert "supported: yes" in out
+
+
+async def test_views_follow_the_device_score_choice(sdk):
+    from engine.render.choice import backend_for_view
+
+    assert backend_for_view(window=False) == "cpu"
+    AvatarSDK._device_score = ds.score_from([_s("cpu", 50.0), _s("opengl", 20.0), _s("wgpu", 30.0)], "fp")
+    assert backend_for_view(window=False) == "opengl" and backend_for_view(window=True) == "opengl"
+    await AvatarSDK.initialize("test-app", {"renderer": "wgpu", "drivingServiceMode": "backend"})
+    assert backend_for_view(window=False) == "wgpu"

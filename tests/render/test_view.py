@@ -46,8 +46,6 @@ def test_bad_container_and_avatar_are_rejected(demo):
         AvatarView("demo", Offscreen(10, 10))
     with pytest.raises(AvatarError, match=">= 0"):
         Offscreen(-1, 10)
-    with pytest.raises(AvatarError, match="cannot present to a window"):
-        AvatarView(demo, Window(64, 64), backend="cpu")
     with pytest.raises(AvatarError, match="no renderer named 'nope'"):
         AvatarView(demo, Offscreen(10, 10), backend="nope")
 

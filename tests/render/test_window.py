@@ -1,4 +1,4 @@
-"""AvatarView on a real glfw Window under Xvfb, for the backends that present (wgpu, opengl)."""
+"""AvatarView on a real glfw Window under Xvfb with every built-in backend (cpu presents through wgpu)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _window_pixels(display, view):
     return capture_window(display, glfw.get_x11_window(view.container.handle), w, h)
 
 
-@pytest.mark.parametrize("backend", ["wgpu", "opengl"])
+@pytest.mark.parametrize("backend", ["wgpu", "opengl", "cpu"])
 def test_window_shows_the_avatar_and_follows_resize(xvfb_display, demo, backend):
     view = AvatarView(demo, Window(160, 120, f"facecast test {backend}"), backend=backend)
     try:
@@ -75,11 +75,11 @@ def test_window_closed_by_the_user_stops_rendering(xvfb_display, demo):
 
 
 def test_windows_render_on_their_own_threads(xvfb_display, demo):
-    views = [AvatarView(demo, Window(64, 64), backend=b) for b in ("wgpu", "opengl")]
+    views = [AvatarView(demo, Window(64, 64), backend=b) for b in ("wgpu", "opengl", "cpu")]
     try:
         assert all(v.wait_first_rendering(60) for v in views)
         threads = {v._render.thread for v in views}
-        assert len(threads) == 2 and threading.current_thread() not in threads
+        assert len(threads) == 3 and threading.current_thread() not in threads
     finally:
         for v in views:
             v.dispose()
