@@ -126,8 +126,12 @@ def fill_tiles(count, bbox, tiles_x, chunk_offsets, tile_lists):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, image, live):
+def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, image, live, tile_order):
     """Composite every tile's list into ``image`` (H, W, 4): RGB over ``background``, A = 1 − T.
+
+    Tiles are visited in ``tile_order``: the parallel loop hands each thread a contiguous share
+    of it, so interleaving tiles there (see :func:`interleaved_tiles`) gives every thread a bit
+    of every region instead of, say, all of the hair.
 
     ``live`` (n_tiles, 2, TILE) is scratch: per tile row, the first and last pixel not yet done.
     Splats are clipped to it, so once the opaque interior of a surface has saturated, later
@@ -139,7 +143,8 @@ def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, 
     bg0 = background[0]
     bg1 = background[1]
     bg2 = background[2]
-    for t in nb.prange(n_tiles):
+    for i in nb.prange(n_tiles):
+        t = tile_order[i]
         tx0 = (t % tiles_x) * TILE
         ty0 = (t // tiles_x) * TILE
         tx1 = min(tx0 + TILE, width) - 1
@@ -229,6 +234,11 @@ def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, 
                 image[py, px, 1] += T * bg1
                 image[py, px, 2] += T * bg2
                 image[py, px, 3] = np.float32(1.0) - T
+
+
+def interleaved_tiles(n_tiles: int, threads: int) -> np.ndarray:
+    """Tile indices dealt round-robin into ``threads`` contiguous shares."""
+    return np.concatenate([np.arange(r, n_tiles, max(threads, 1)) for r in range(max(threads, 1))]).astype(np.int32)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)

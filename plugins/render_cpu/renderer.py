@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numba
 import numpy as np
 
 from engine import AvatarError, ErrorCode
@@ -51,6 +52,7 @@ class CpuRenderer:
         self._chunk_counts = np.zeros((raster.CHUNKS, self._tiles_x * tiles_y), np.int64)
         self._chunk_offsets = np.zeros((raster.CHUNKS, self._tiles_x * tiles_y), np.int64)
         self._live = np.zeros((self._tiles_x * tiles_y, 2, raster.TILE), np.int32)
+        self._tile_order = raster.interleaved_tiles(self._tiles_x * tiles_y, numba.get_num_threads())
 
     def _reserve(self, count: int) -> None:
         if count > self._capacity:
@@ -74,7 +76,7 @@ class CpuRenderer:
             self._lists = np.empty(max(total, int(self._lists.shape[0] * 1.5)), np.int32)
         raster.fill_tiles(count, self._bbox, self._tiles_x, self._chunk_offsets, self._lists)
         raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x,
-                               self._background, self._image, self._live)
+                               self._background, self._image, self._live, self._tile_order)
         if self._window_output is not None:
             self._window_output.show(self.read_rgba())
 
