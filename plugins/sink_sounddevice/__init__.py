@@ -25,6 +25,8 @@ from engine.playback.sink import DEFAULT_CAPACITY_S, RingSink
 
 log = logging.getLogger("facecast.sink.sounddevice")
 
+REANCHOR_S = 0.05  # the host's DAC report may wander this far from the frame count before we follow it
+
 
 class SoundDeviceSink(RingSink):
     """PCM16 mono at ``sample_rate`` to a PortAudio output device."""
@@ -41,6 +43,9 @@ class SoundDeviceSink(RingSink):
         self.device_rate: int | None = None
         self._stream = None
         self._device_underflows = 0  # callback-owned: PortAudio reported an output underflow
+        self._latency_floor = 0.0
+        self._frames_out = 0  # callback-owned: device frames handed to PortAudio
+        self._anchor = [0.0, -1]  # callback-owned: (DAC time, frame count) the clock counts from
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -64,10 +69,10 @@ class SoundDeviceSink(RingSink):
         except ValueError as exc:  # no such device
             raise self._failure(rate, exc) from None
         self._stream = stream
+        self._latency_floor = float(stream.latency)
         stream.start()
 
     def _open_stream(self, sd, rate: int):
-        self.device_rate = rate
         block = self._blocksize or max(1, rate // 100)
         self._prepare_resampler(rate, block)
         return sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=self.device,
@@ -80,6 +85,7 @@ class SoundDeviceSink(RingSink):
             "Check the output device (python -m sounddevice lists them), or use the 'virtual' sink")
 
     def _prepare_resampler(self, rate: int, block: int) -> None:
+        self.device_rate = rate
         self._step = self.sample_rate / rate  # stream samples per device frame
         self._resampling = rate != self.sample_rate
         if not self._resampling:
@@ -97,10 +103,33 @@ class SoundDeviceSink(RingSink):
 
     # -- the device callback ------------------------------------------------------------------
 
+    def _dac_time(self, frames: int, time_info, status) -> float:
+        """When this buffer reaches the speaker: the device's frame count since an anchor.
+
+        PortAudio's per-callback DAC time jitters with scheduling and, through ALSA's pulse
+        plugin, drifts by tens of ms while the server settles its buffering; the device itself
+        consumes frames at its nominal rate. So the DAC time is taken once as an anchor (never
+        earlier than the stream's output latency) and advanced by frame counts; a new anchor is
+        taken after an underflow or when the host's report moves more than ``REANCHOR_S``.
+        """
+        reported = time_info.outputBufferDacTime
+        floor = time_info.currentTime + self._latency_floor
+        if reported < floor:
+            reported = floor
+        counted = self._frames_out
+        self._frames_out = counted + frames
+        anchor = self._anchor
+        predicted = anchor[0] + (counted - anchor[1]) / self.device_rate
+        if anchor[1] < 0 or status.output_underflow or abs(reported - predicted) > REANCHOR_S:
+            anchor[0] = reported
+            anchor[1] = counted
+            return reported
+        return predicted
+
     def _callback(self, outdata, frames, time_info, status) -> None:
         if status.output_underflow:
             self._device_underflows += 1
-        dac = time_info.outputBufferDacTime or time_info.currentTime
+        dac = self._dac_time(frames, time_info, status)
         out = outdata[:, 0]
         if not self._resampling:
             self._render(out, dac)
