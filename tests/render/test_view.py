@@ -200,3 +200,21 @@ def test_view_dropped_without_dispose_does_not_leak(demo):
     thread.join(10)
     assert not thread.is_alive()
     assert len(_render_threads()) == before
+
+
+def test_exported_png_has_straight_alpha(view):
+    from engine.render.view import _straight_alpha
+
+    frame = view.render_frame()
+    png = _straight_alpha(frame, (0.0, 0.0, 0.0)).astype(int)
+    frame = frame.astype(int)
+    opaque = png[..., 3] == 255
+    edge = (png[..., 3] > 20) & (png[..., 3] < 200)
+    assert opaque.any() and edge.any()
+    # where fully covered, colours are the frame's; at soft edges they are divided by coverage
+    assert np.abs(png[opaque][:, :3] - frame[opaque][:, :3]).max() <= 1
+    a = png[edge][:, 3:4] / 255
+    np.testing.assert_allclose(png[edge][:, :3] * a, frame[edge][:, :3], atol=2.5)
+    assert (png[png[..., 3] == 0][:, :3] == 0).all()
+    exported = decode_png(view.export_bitmap())
+    assert exported.shape == frame.shape and (exported[..., 3] == 0).any()
