@@ -23,11 +23,11 @@ def _load(avatar: str):
 
 def run(args) -> int:
     import asyncio
+    import sys
     import time
 
     from .. import AvatarSDK, Configuration
     from ..render.containers import Offscreen
-    from ..render.png import encode_png
     from ..render.view import AvatarView
 
     avatar = _load(args.avatar)
@@ -36,12 +36,17 @@ def run(args) -> int:
     view = AvatarView(avatar, Offscreen(args.width, args.height), backend=args.backend)
     try:
         t0 = time.perf_counter()
-        rgba = view.render_frame(timeout=120)
+        png = view.export_bitmap(timeout=120)
         elapsed = time.perf_counter() - t0
-        Path(args.out).write_bytes(encode_png(rgba))
+        if png is None:
+            print(f"facecast render: the {view.backend} renderer produced no frame", file=sys.stderr)
+            return 1
+        Path(args.out).write_bytes(png)
         size = view.render_size
-        print(f"wrote {args.out}: {size.width}×{size.height} via {view.backend} "
-              f"(first frame {elapsed * 1e3:.0f} ms, bounds {view.get_bounding_rect()})")
+        rect = view.get_bounding_rect()
+        bounds = "none" if rect is None else f"x={rect.x:.0f} y={rect.y:.0f} w={rect.width:.0f} h={rect.height:.0f}"
+        print(f"wrote {args.out}: {size.width}×{size.height} PNG (transparent background) via {view.backend} "
+              f"in {elapsed * 1e3:.0f} ms; avatar bounds {bounds}")
     finally:
         view.dispose()
     return 0
