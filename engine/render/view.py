@@ -84,8 +84,8 @@ class AvatarView:
         renderer = make_renderer(self._backend)
         if isinstance(container, Window) and not hasattr(renderer, "glfw_hints"):
             raise AvatarError(ErrorCode.playbackInitFailed,
-                              f"the {self._backend!r} backend cannot present to a window; use wgpu or opengl, "
-                              "or an Offscreen container")
+                              f"the {self._backend!r} backend cannot present to a window (its renderer has no "
+                              "glfw_hints); use cpu, wgpu or opengl, or an Offscreen container")
         self.controller = AvatarController(avatar, self)
         try:
             self._loop_obj = asyncio.get_running_loop()
@@ -110,6 +110,7 @@ class AvatarView:
             error = self._render.error
             self._disposed = True
             self._finalizer()
+            self.controller.dispose()
             if isinstance(error, AvatarError):
                 raise error
             raise AvatarError(ErrorCode.playbackInitFailed,
