@@ -25,8 +25,9 @@ from ..enums import AnimationType, ConnectionState, ConversationState, DrivingSe
 from ..errors import AvatarError, ErrorCode
 from ..motion.layout import MOTION_FPS, motion_dim
 from ..sdk import AvatarSDK
-from . import audio_input
-from .connection import CONNECT_TIMEOUT_S, CREDENTIAL_CODES, DirectLink, LinkListener
+from .backend import BackendMode
+from .connection import CONNECT_TIMEOUT_S, DirectLink
+from .direct import DirectMode
 from .events import EventDispatcher
 from .monitor import FrameRateMonitor
 from .pose import EASE_AFTER_MOTION_S, IDLE_TO_SPEECH_S, INTERRUPT_TO_IDLE_S, SPEECH_TO_IDLE_S, PoseMixer
@@ -43,7 +44,7 @@ _SEED_POLICIES = {FrameStarvationMode.audioIndependent: "audio_independent",
                   FrameStarvationMode.strictSync: "strict_sync"}
 
 
-class AvatarController:
+class AvatarController(BackendMode, DirectMode):
     """Runtime playback control of one avatar (the seed's ``AvatarController``), both driving modes.
 
     ``AvatarView`` makes one per view and asks :meth:`frame_pose` for the pose on each render
@@ -510,195 +511,6 @@ class AvatarController:
             rnd.motion_ended = True
         self._monitor.keyframes_received(accepted, count - accepted)
 
-    # ------------------------------------------------------------------ backend mode
-
-    def yield_audio_data(self, data, end: bool = False) -> str | None:
-        """Play PCM16 mono ``data`` at the configured rate; returns the conversation id, or None if nothing plays."""
-        pcm = audio_input.to_pcm16(data, end, "yield_audio_data")
-        with self._session():
-            self._require_mode(DrivingServiceMode.backend, "yield_audio_data", "send(audio, end)")
-            self._ensure_backend_transport()
-            return self._accept_audio(pcm, end, audio_only=False)
-
-    def yield_frames_data(self, payloads, conversation_id: str) -> bool:
-        """Feed raw animation messages for ``conversation_id``; True once its final message arrived.
-
-        Payloads for any other conversation are dropped. An empty list makes the conversation audio-only.
-        """
-        if not isinstance(conversation_id, str) or not conversation_id:
-            raise AvatarError(ErrorCode.serverError,
-                              "yield_frames_data needs the conversation id returned by yield_audio_data, "
-                              f"not {conversation_id!r}")
-        with self._session():
-            self._require_mode(DrivingServiceMode.backend, "yield_frames_data", "the transport (direct mode)")
-            transport = self._ensure_backend_transport()
-            rnd = self._round
-            current = rnd is not None and rnd.id == conversation_id and not rnd.finished
-            if current and isinstance(payloads, (list, tuple)) and len(payloads) == 0:
-                rnd.make_audio_only()
-                self._update()
-                return True
-            fed = transport.feed(payloads, conversation_id)  # -> self._on_transport_animation per payload
-            self._update()
-            if fed is None:
-                return bool(rnd is not None and rnd.id == conversation_id and rnd.motion_ended)
-            return rnd.motion_ended
-
-    def _ensure_backend_transport(self):
-        if self._transport is None:
-            from ..contracts import TransportContext
-
-            config = self._config()
-            name = config.transport or "backend"
-            factory = _transport_factory(name)
-            context = TransportContext(app_id=AvatarSDK.app_id, avatar_id=self.avatar.id,
-                                       audio_format=config.audio_format, endpoints=config.endpoints(),
-                                       session_token=AvatarSDK.session_token, listener=LinkListener(self),
-                                       user_id=AvatarSDK.user_id)
-            transport = factory(context)
-            for method in ("open_round", "close_round", "feed"):
-                if not callable(getattr(transport, method, None)):
-                    raise AvatarError(ErrorCode.networkLayerNotAvailable,
-                                      f"transport {name!r} cannot serve backend mode: it has no {method}()")
-            self._transport = transport
-            if self._round is not None and not self._round.finished:
-                transport.open_round(self._round.id)
-        return self._transport
-
-    def _on_transport_animation(self, message: bytes) -> None:
-        """A raw animation envelope from the transport (backend: already matched; direct: match req_id)."""
-        try:
-            with self._lock:
-                rnd = self._round
-                if rnd is None or rnd.finished or rnd.audio_only:
-                    return
-                if self._link is not None:
-                    if self._decoder is None:
-                        from ..wire import AnimationDecoder
-
-                        self._decoder = AnimationDecoder(self.avatar.expression_count)
-                    if self._decoder.decode(message).req_id != rnd.id:
-                        rnd.frames_dropped += 1
-                        return
-                self._push_motion(rnd, message)
-        except AvatarError as error:
-            if self._link is None:
-                raise  # backend mode: yield_frames_data's caller hears it directly
-            self._emit_error(error)
-
-    # ------------------------------------------------------------------ direct mode
-
-    async def initialize_audio_context(self) -> None:
-        """Open the audio output (the seed asks for this inside a user gesture); idempotent."""
-        with self._session():
-            self._ensure_sink()
-
-    async def start(self) -> None:
-        """Connect to the Motion Server through the configured transport (direct mode)."""
-        import asyncio
-
-        from ..contracts import TransportContext
-
-        with self._session():
-            config = self._config()
-            self._require_mode(DrivingServiceMode.direct, "start()", "yield_audio_data / yield_frames_data")
-            if self._connecting or self._connection == ConnectionState.connected:
-                raise AvatarError(ErrorCode.connectionInProgress,
-                                  "start() was already called: the connection is "
-                                  f"{self._connection.value}; close() it before starting again")
-            token = AvatarSDK.session_token
-            if not token:
-                raise AvatarError(ErrorCode.sessionTokenInvalid,
-                                  "direct mode needs a session token: get one from your backend "
-                                  "(POST /v1/console/session-tokens) and call AvatarSDK.set_session_token() first")
-            name = config.transport or "direct"
-            factory = _transport_factory(name)
-            context = TransportContext(app_id=AvatarSDK.app_id, avatar_id=self.avatar.id,
-                                       audio_format=config.audio_format, endpoints=config.endpoints(),
-                                       session_token=token, listener=LinkListener(self), user_id=AvatarSDK.user_id)
-            old, self._link = self._link, DirectLink(factory(context), asyncio.get_running_loop())
-            link = self._link
-            self._connecting = True
-            self._fallback = False
-            self._set_connection(ConnectionState.connecting)
-        if old is not None:
-            await old.close()
-        try:
-            await link.connect(self.connect_timeout_s)
-        except AvatarError as error:
-            with self._session(check=False):
-                self._connecting = False
-                self._enter_fallback()
-                self._queue("on_error", error)
-            try:
-                await link.close()
-            except Exception:
-                log.exception("closing the failed transport raised")
-            if error.code in CREDENTIAL_CODES:
-                raise
-            log.warning("direct mode: %s", error.message)
-            return
-        with self._session(check=False):
-            self._connecting = False
-            if self._link is link:
-                self._set_connection(ConnectionState.connected)
-
-    def _enter_fallback(self, state: ConnectionState = ConnectionState.failed) -> None:
-        """Audio-only from now on: the transport is gone or never came up. Lock held."""
-        self._fallback = True
-        self._set_connection(state)
-        rnd = self._round
-        if rnd is not None and not rnd.finished and not rnd.audio_only:
-            rnd.make_audio_only()
-            self._apply_limit(None)
-            if self._runner is not None and self._runner.stalled:
-                self._runner.stalled = False
-                self._queue("on_playback_stall", False)
-
-    def _on_transport_state(self, state: ConnectionState) -> None:
-        """The transport's own reports after ``start()``: reconnecting, back, or gone for good."""
-        with self._lock:
-            if self._connecting or self._link is None:
-                return  # start() reports the outcome of connecting itself; after close() nothing
-            if state in (ConnectionState.failed, ConnectionState.disconnected):
-                self._enter_fallback(state)
-            else:
-                if state == ConnectionState.connected:
-                    self._fallback = False  # rounds started from now on get motion again
-                self._set_connection(state)
-        self._dispatch()
-
-    def send(self, audio, end: bool = False) -> str | None:
-        """Play PCM16 mono ``audio`` locally and stream it to the Motion Server; returns the conversation id."""
-        pcm = audio_input.to_pcm16(audio, end, "send")
-        with self._session():
-            self._require_mode(DrivingServiceMode.direct, "send()", "yield_audio_data(data, end)")
-            if self._sink is None:
-                raise AvatarError(ErrorCode.audioContextNotInitialized,
-                                  "call `await controller.initialize_audio_context()` before send()")
-            if self._link is None and not self._fallback:
-                raise AvatarError(ErrorCode.networkLayerNotAvailable,
-                                  "send() needs a connection: `await controller.start()` first")
-            audio_only = self._fallback or self._link is None
-            cid = self._accept_audio(pcm, end, audio_only=audio_only)
-            if cid is not None and not audio_only:
-                self._link.post(("audio", cid, pcm.astype("<i2", copy=False).tobytes(), bool(end)))
-            return cid
-
-    async def close(self) -> None:
-        """Close the Motion Server connection (direct mode); playback of queued audio goes on audio-only."""
-        with self._session():
-            link, self._link = self._link, None
-            self._connecting = False
-            self._fallback = True
-            rnd = self._round
-            if rnd is not None and not rnd.finished and not rnd.audio_only:
-                rnd.make_audio_only()
-                self._apply_limit(None)
-            self._set_connection(ConnectionState.disconnected)
-        if link is not None:
-            await link.close()
-
     # ------------------------------------------------------------------ common controls
 
     def pause(self) -> None:
@@ -841,16 +653,6 @@ def _make_policy(name: str):
             raise AvatarError(ErrorCode.animationPlayerNotInitialized,
                               f"starvation policy {name!r} has no {attr}; see engine.contracts.StarvationPolicy")
     return policy
-
-
-def _transport_factory(name: str):
-    from ..plugins import get_plugin_manager
-
-    try:
-        return get_plugin_manager().get("transports", name).factory
-    except KeyError as exc:
-        raise AvatarError(ErrorCode.networkLayerNotAvailable, f"{exc.args[0]}; install the plugin that "
-                          "provides it or set Configuration.transport") from None
 
 
 def _close_soon(closer, loop) -> None:

@@ -8,7 +8,7 @@ import wave
 import numpy as np
 import pytest
 
-from engine import AvatarError, AvatarSDK, Configuration, ErrorCode
+from engine import AvatarError, ErrorCode
 from engine.playback.controller import AvatarController
 from engine.playback.simulated import SimulatedSink
 from engine.wire import encode_animation
