@@ -157,3 +157,40 @@ async def test_server_killed_mid_round_audio_plays_on_and_state_fails(server_pro
         assert errors[0].code.value == "websocketClosedAbnormally"
     finally:
         view.dispose()
+
+
+async def test_expired_token_then_a_fresh_one_restarts_the_session(motion_server, demo_avatar):
+    """The seed's recovery: sessionTokenExpired → the app sets a new token → start() again → motion again."""
+    import time
+
+    short = motion_server.server.signer.issue(motion_server.app_id, int(time.time()) + 2)
+    AvatarSDK.set_session_token(short)
+    view = AvatarView(demo_avatar, Offscreen(64, 64), backend="cpu")
+    controller = view.controller
+    states, errors = [], []
+    controller.on_connection_state = states.append
+    controller.on_error = errors.append
+    controller.set_audio_sink("virtual")
+    try:
+        await controller.initialize_audio_context()
+        await controller.start()
+        for _ in range(500):  # the server closes with 4010 when the token's time is up
+            if states[-1] == ConnectionState.failed:
+                break
+            await asyncio.sleep(0.01)
+        assert states[-1] == ConnectionState.failed
+        assert [e.code.value for e in errors] == ["sessionTokenExpired"]
+        AvatarSDK.set_session_token(await motion_server.token())
+        await controller.start()
+        assert controller.connection_state == ConnectionState.connected
+        pcm, rate = load_speech(SPEECH_CLIP)
+        controller.send(pcm[: rate], end=True)
+        sink = controller.audio_sink
+        darkness = []
+        for _ in range(25):
+            await asyncio.sleep(0.01)  # let the motion arrive
+            darkness.append(mouth_darkness(await asyncio.to_thread(view.render_frame, 60.0)))
+            sink.advance(rate // 25)
+        assert max(darkness) > 0.01  # animated again (64 px: a few dark pixels in the open mouth)
+    finally:
+        view.dispose()
