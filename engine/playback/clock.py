@@ -11,6 +11,9 @@ seqlock) so the callback never waits for a reader and a reader never sees a torn
 
 from __future__ import annotations
 
+import threading
+
+
 class DeviceClock:
     """Written by the device callback only; read from any thread."""
 
@@ -21,6 +24,9 @@ class DeviceClock:
         self._end_time = float("-inf")  # callback-owned
         self._last_position = 0
         self._last_played = 0
+        # Readers (render tick, app, ticker) serialise among themselves so the clock they share
+        # never steps back; the device callback never takes this lock.
+        self._readers = threading.Lock()
 
     def stamp(self, position: int, played: int, real: int, dac_time: float) -> None:
         """Record one callback: ``real`` samples from stream ``position`` start at ``dac_time``."""
@@ -52,7 +58,8 @@ class DeviceClock:
             return self._last_position, self._last_played
         end_pos, end_played, end_time = stamp
         in_flight = max(0.0, (end_time - device_now) * self.sample_rate)
-        pos = max(self._last_position, int(end_pos - in_flight + 1e-6))
-        ply = max(self._last_played, int(end_played - in_flight + 1e-6))
-        self._last_position, self._last_played = pos, ply
+        with self._readers:
+            pos = max(self._last_position, int(end_pos - in_flight + 1e-6))
+            ply = max(self._last_played, int(end_played - in_flight + 1e-6))
+            self._last_position, self._last_played = pos, ply
         return pos, ply
