@@ -123,3 +123,30 @@ def test_the_callback_resamples_continuously_across_blocks():
     np.testing.assert_allclose(played, expected, atol=1e-5)
     assert sink.underruns == 0
     assert sink.played_samples() == pytest.approx(40 * 160, abs=2)
+
+
+async def test_offline_rendering_through_the_file_sink(backend, avatar, tmp_path):
+    """The demo's path: a controller on the file sink, advanced one video frame at a time."""
+    from engine.playback.controller import AvatarController
+
+    from .conftest import keyframes, payloads, tone
+
+    path = tmp_path / "speech.wav"
+    ctl = AvatarController(avatar, audio_sink="file", path=str(path))
+    speech = tone(0.5)
+    cid = ctl.yield_audio_data(speech, end=True)
+    ctl.yield_frames_data(payloads(keyframes(13)), cid)
+    out = np.zeros(ctl._dim, np.float32)
+    times = []
+    for _ in range(20):  # 25 fps video: 0.8 s
+        ctl.frame_pose(out)
+        times.append(ctl.pose_time)
+        ctl.audio_sink.advance(RATE // 25)
+    ctl.dispose()
+    assert times[:13] == pytest.approx([i / 25 for i in range(13)])  # each video frame at its audio time
+    assert times[13:] == [None] * 7  # the round ended at 0.5 s: idle from then on
+    with wave.open(str(path), "rb") as w:
+        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    assert pcm.shape[0] == 20 * RATE // 25  # exactly the device timeline
+    np.testing.assert_array_equal(pcm[: RATE // 2], np.frombuffer(speech, "<i2"))
+    assert not pcm[RATE // 2:].any()
