@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.contracts import MotionGenerator
 from engine.motion import layout
@@ -108,3 +110,19 @@ def test_every_supported_rate(rate):
 def test_unsupported_rate_is_refused():
     with pytest.raises(ValueError, match="sample_rate"):
         make(11025)
+
+
+@settings(max_examples=40, deadline=None)
+@given(total=st.integers(0, 8000), cuts=st.lists(st.integers(0, 8000), max_size=12))
+def test_any_chunking_gives_the_same_keyframes(total, cuts):
+    """The contract's counting law (ceil(N / window) keyframes per round) holds for every chunking,
+    and the keyframes do not depend on how the audio was cut."""
+    audio = pcm(0.5)[:total]
+    bounds = [0, *sorted(c for c in cuts if c < total), total]
+    gen = make()
+    chunked = [gen.feed(audio[a:b]) for a, b in zip(bounds, bounds[1:])] + [gen.finish()]
+    whole = make()
+    reference = np.concatenate([whole.feed(audio), whole.finish()])
+    got = np.concatenate(chunked)
+    assert got.shape == (-(-total // 640), layout.motion_dim(E))
+    np.testing.assert_allclose(got, reference, atol=1e-5)
