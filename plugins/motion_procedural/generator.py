@@ -40,6 +40,7 @@ class ProceduralMotionGenerator:
         self.expression_count = expression_count
         self.window = sample_rate // layout.MOTION_FPS  # integral for every supported rate
         self._spectrum = Spectrum(sample_rate, self.window)
+        self._fft = self._spectrum.tables()
         self._pending = np.zeros(self.window, np.float32)
         self._fill = 0
         self._rng = np.random.default_rng(seed)
@@ -92,7 +93,7 @@ class ProceduralMotionGenerator:
 
     def _keyframes(self, frames: np.ndarray) -> np.ndarray:
         out = np.zeros((frames.shape[0], self.dim), np.float32)
-        speech_keyframes(frames, self._spectrum(frames), self._spectrum.freqs, self._spectrum.bands, self._state,
+        speech_keyframes(frames, self._fft, self._spectrum.freqs, self._spectrum.bands, self._state,
                          self._sway_freq, self._sway_phase, BLINK_SHAPE, self._gaps, self._channels, out)
         if self._state[GAP_INDEX] >= _GAPS // 2:  # keep gaps ahead of the kernel (it uses < 1 per window)
             self._gaps[:_GAPS // 2] = self._gaps[_GAPS // 2:]

@@ -12,6 +12,8 @@ import math
 import numba
 import numpy as np
 
+from .features import power_spectrum
+
 # state slots
 FLOOR, PEAK, JAW, ROUND, SPREAD, SMILE, ENERGY, FRAME, NEXT_BLINK, GAP_INDEX = range(10)
 STATE_SIZE = 10
@@ -48,19 +50,19 @@ def _features(frame, power, freqs, bands):
 
 
 @numba.njit(cache=True, nogil=True)
-def speech_keyframes(frames, spectrum, freqs, bands, state, sway_freq, sway_phase, blink_shape, blink_gaps,
+def speech_keyframes(frames, fft, freqs, bands, state, sway_freq, sway_phase, blink_shape, blink_gaps,
                      channels, out):
-    """Fill ``out (K, D)`` (zeroed) from ``frames (K, W)`` in [-1, 1] and their ``spectrum (K, B)``.
+    """Fill ``out (K, D)`` (zeroed) from ``frames (K, W)`` in [-1, 1].
 
-    ``bands (3, 2)``: bin ranges of the low/mid/high bands; ``sway_freq``/``sway_phase (6, 2)``:
+    ``fft``: the tables of ``features.Spectrum.tables()`` (the last one receives each window's
+    power spectrum); ``bands (3, 2)``: bin ranges of the low/mid/high bands; ``sway_freq``/``sway_phase (6, 2)``:
     head xyz and neck xyz sinusoids; ``blink_gaps``: frames between blinks, consumed from
     ``state[GAP_INDEX]``; ``channels (4,)``: expression index of mouth open, round, spread, smile
     (-1 when the avatar has fewer expressions).
     """
-    power = np.empty(spectrum.shape[1])
+    taper, twiddle_re, twiddle_im, bitrev, re, im, power = fft
     for k in range(frames.shape[0]):
-        for i in range(spectrum.shape[1]):
-            power[i] = spectrum[k, i].real ** 2 + spectrum[k, i].imag ** 2
+        power_spectrum(frames[k], taper, twiddle_re, twiddle_im, bitrev, re, im, power)
         level, low, mid, high, centroid = _features(frames[k], power, freqs, bands)
         floor = state[FLOOR]
         floor = floor + FLOOR_FALL * (level - floor) if level < floor else floor + FLOOR_RISE_DB

@@ -126,3 +126,14 @@ def test_any_chunking_gives_the_same_keyframes(total, cuts):
     got = np.concatenate(chunked)
     assert got.shape == (-(-total // 640), layout.motion_dim(E))
     np.testing.assert_allclose(got, reference, atol=1e-5)
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 22050, 44100, 48000])
+def test_numba_power_spectrum_matches_numpy(rate):
+    from plugins.motion_procedural.features import Spectrum, power_spectrum
+
+    spectrum = Spectrum(rate, rate // 25)
+    x = np.random.default_rng(rate).standard_normal(rate // 25)
+    power_spectrum(x, *spectrum.tables())
+    reference = np.abs(np.fft.rfft(x * spectrum.taper, n=spectrum.nfft)) ** 2
+    np.testing.assert_allclose(spectrum.power, reference, rtol=1e-9, atol=1e-9 * reference.max())
