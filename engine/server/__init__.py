@@ -1,4 +1,26 @@
-"""The embedded Motion Server: console API, ingress WebSocket, avatar assets, apps and keys (protocol.md)."""
+"""The embedded Motion Server: console API, ingress WebSocket, avatar assets, apps and keys (protocol.md).
+
+One aiohttp application on one port (``facecast serve``, or ``MotionServer`` in-process):
+
+- ``POST /v1/console/session-tokens`` — header ``X-Api-Key``, body ``{"expireAt": unix seconds}``
+  (in the future, at most 24 h away) → ``{"sessionToken": ...}``; errors as
+  ``{"errors": [{"status", "code", "message"}]}`` (``apiKeyMissing``, ``apiKeyInvalid``,
+  ``invalidArgument``, ``expireAtInPast``, ``expireAtTooFar``).
+- ``GET /v2/driveningress/websocket?id=<avatar>`` — ``X-App-ID`` + ``X-Session-Key`` headers or
+  ``appId`` + ``sessionKey`` query parameters; then the exchange of protocol.md. ``SERVER_ERROR``
+  codes are listed in :mod:`engine.server.codes`; a refusal is a ``SERVER_ERROR`` followed by
+  close code 1008, a token expiring mid-session closes with 4010, shutdown with 1001.
+- ``GET /v1/assets/avatars/<id>?appId=<app>`` and the files it lists — 404 unless the app has a
+  grant for the avatar.
+
+State lives in ``<data dir>/server.sqlite3`` (``FACECAST_DATA_DIR``, else
+``~/.local/share/facecast``): apps, SHA-256 hashes of API keys, avatar grants and the token
+signing secret. ``facecast apps`` / ``facecast keys`` edit it while the server runs; a revoked key
+mints no new tokens, but tokens it already minted stay valid until they expire (≤ 24 h).
+Avatars are served from ``<data dir>/avatars/<id>/`` and the packages bundled with the engine.
+Limits (message size, audio per round, session length, idle time, sessions per app) are
+:class:`Limits`; motion comes from the motion-generator plugin named at start (``procedural``).
+"""
 
 from __future__ import annotations
 
