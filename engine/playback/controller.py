@@ -505,9 +505,10 @@ class AvatarController(BackendMode, DirectMode):
             decoded.end else 0
         rnd.frames_received += accepted
         rnd.frames_dropped += count - accepted
-        if accepted:
-            rnd.frames_end = max(rnd.frames_end, decoded.start_frame + count)
-        if decoded.end:
+        if accepted:  # the buffer knows what it holds (duplicates, late and overflowing frames left out)
+            last = rnd.motion.last_frame_time
+            rnd.frames_end = max(rnd.frames_end, int(round(last * MOTION_FPS)) + 1 if last is not None else 0)
+        if rnd.motion.ended:  # the final message was accepted (a refused one does not end the round)
             rnd.motion_ended = True
         self._monitor.keyframes_received(accepted, count - accepted)
 

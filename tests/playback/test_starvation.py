@@ -151,3 +151,19 @@ async def test_an_unknown_policy_name_is_refused(ctl):
     assert "strict_sync" in err.value.message and "no_such_policy" in err.value.message
     with pytest.raises(AvatarError):
         ctl.frame_starvation_mode = 3
+
+
+async def test_strict_sync_waits_where_a_full_motion_buffer_refused_frames(ctl, rec):
+    """More motion than the buffer holds (60 s): audio stops where the accepted frames end."""
+    ctl.frame_starvation_mode = "strict_sync"
+    kf = keyframes(1750)
+    cid = ctl.yield_audio_data(tone(70.0), end=True)
+    ctl.yield_frames_data(payloads(kf, per_message=250), cid)
+    run(ctl, 65.0, tick_s=0.5)
+    assert ctl.get_audio_time() == pytest.approx(60.0, abs=1e-9)
+    ctl.yield_frames_data(payloads(kf[1500:], start=1500, per_message=250), cid)  # resent once there is room
+    run(ctl, 11.0, tick_s=0.5)
+    assert await rec.take() == [("conversation_state", "playing"), ("playback_stall", True),  # no motion yet
+                                ("playback_stall", False), ("animation_state", "mono"),
+                                ("playback_stall", True), ("playback_stall", False),  # the refused tail
+                                ("conversation_state", "idle"), ("animation_state", "idle")]
