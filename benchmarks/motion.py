@@ -1,6 +1,6 @@
 """Motion pipeline benchmarks: animation decode, the prepare stage, and the depth sort — ours vs baselines.
 
-``python -m benchmarks motion [--quick] [--no-cold-compile]``
+``python -m benchmarks motion [--quick] [--no-cold-compile] [--only decode|prepare|sort ...]``
 
 - decode: keyframes/s of the numba ``AnimationDecoder`` vs protobuf + numpy on the same envelopes
   (25 keyframes per message, E = 100); budget ≥ 20×.
@@ -163,6 +163,8 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks motion", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and sizes (a smoke run)")
     parser.add_argument("--no-cold-compile", action="store_true", help="skip the cold-compile subprocess")
+    parser.add_argument("--only", choices=("decode", "prepare", "sort"), action="append",
+                        help="run only this part (repeatable); default: all")
     args = parser.parse_args(argv)
     repeat = 5 if args.quick else 30
     report = Report("motion", "Motion pipeline: decode, prepare, sort (ours vs baseline, one run)")
@@ -170,10 +172,14 @@ def main(argv: list[str]) -> int:
     report.note(f"machine: {info.get('cpu', info['machine'])}, {info['cpus']} CPUs, numba {info.get('numba')} "
                 f"({info.get('numba_threads')} threads), numpy {info.get('numpy')}, Python {info['python']}")
     report.note(f"load average before the run: {os.getloadavg()[0]:.2f} (other processes skew timings)")
-    bench_decode(report, 40 if args.quick else 200, repeat)
-    bench_prepare(report, [10_000, 100_000] if args.quick else [10_000, 30_000, 100_000], repeat)
-    bench_sort(report, repeat)
-    if not args.no_cold_compile:
+    parts = set(args.only or ("decode", "prepare", "sort"))
+    if "decode" in parts:
+        bench_decode(report, 40 if args.quick else 200, repeat)
+    if "prepare" in parts:
+        bench_prepare(report, [10_000, 100_000] if args.quick else [10_000, 30_000, 100_000], repeat)
+    if "sort" in parts:
+        bench_sort(report, repeat)
+    if not args.no_cold_compile and not args.only:
         bench_cold_compile(report)
     report.emit()
     return 0
