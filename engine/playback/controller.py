@@ -72,6 +72,7 @@ class AvatarController(BackendMode, DirectMode):
         self._lock = threading.RLock()
         self._events = EventDispatcher()
         self._queued_events: list[tuple[str, tuple]] = []
+        self._state_waiters: list[tuple[ConversationState, object]] = []
         self._mixer = PoseMixer(idle)
         self._sink = None
         self._sink_choice = (audio_sink, dict(sink_options))
@@ -132,6 +133,27 @@ class AvatarController(BackendMode, DirectMode):
         if state != self._state:
             self._state = state
             self._queue("on_conversation_state", state)
+            for waiter in [w for w in self._state_waiters if w[0] == state]:
+                self._state_waiters.remove(waiter)
+                _resolve_soon(waiter[1])
+
+    async def wait_for_conversation_state(self, state, timeout: float | None = None) -> None:
+        """Return once the conversation is in ``state`` (now or later); ``TimeoutError`` after ``timeout`` s."""
+        import asyncio
+
+        state = ConversationState(state)
+        future = asyncio.get_running_loop().create_future()
+        with self._session():
+            if self._state == state:
+                return
+            waiter = (state, future)
+            self._state_waiters.append(waiter)
+        try:
+            await asyncio.wait_for(future, timeout)
+        finally:
+            with self._lock:
+                if waiter in self._state_waiters:
+                    self._state_waiters.remove(waiter)
 
     def _set_animation(self, kind: AnimationType) -> None:
         if kind != self._animation:
@@ -599,6 +621,14 @@ class AvatarController(BackendMode, DirectMode):
             raise AvatarError(ErrorCode.playbackStartFailed,
                               f"{what} is for {mode.value} mode but the SDK is configured for {actual.value} "
                               f"mode; use {instead}, or initialize with driving_service_mode={mode.value!r}")
+
+
+def _resolve_soon(future) -> None:
+    """Complete an asyncio future from any thread (the state may change on the render thread)."""
+    loop = future.get_loop()
+    if loop.is_closed():
+        return
+    loop.call_soon_threadsafe(lambda: future.done() or future.set_result(None))
 
 
 def _tick_loop(ref: "weakref.ref[AvatarController]", stop: threading.Event) -> None:

@@ -10,6 +10,7 @@ import time
 import weakref
 
 import numpy as np
+import pytest
 
 from engine.playback.controller import AvatarController
 
@@ -109,3 +110,18 @@ async def test_dispose_releases_everything(backend, avatar):
     assert {t.name for t in threading.enumerate()} - before == set()
     out = np.zeros(ctl._dim, np.float32)
     ctl.frame_pose(out)  # a view may still tick once while tearing down: idle, no error
+
+
+async def test_a_state_can_be_awaited(backend, avatar):
+    ctl = AvatarController(avatar, audio_sink="virtual", real_time=True)
+    try:
+        await ctl.wait_for_conversation_state("idle")  # already idle: returns at once
+        ctl.yield_audio_data(tone(0.2), end=True)
+        started = time.monotonic()
+        await ctl.wait_for_conversation_state("idle", timeout=5.0)  # the round ends in real time
+        assert 0.15 < time.monotonic() - started < 2.0
+        with pytest.raises(asyncio.TimeoutError):
+            await ctl.wait_for_conversation_state("paused", timeout=0.05)
+        assert ctl._state_waiters == []
+    finally:
+        ctl.dispose()
