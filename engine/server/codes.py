@@ -24,7 +24,7 @@ class ServerErrorCode(enum.IntEnum):
     MESSAGE_TOO_LARGE = 4106  # one WebSocket message over Limits.max_message_bytes
     ROUND_AUDIO_LIMIT = 4107  # one round carried more than Limits.max_round_audio_s of audio
     IDLE_TIMEOUT = 4108  # no message for Limits.idle_timeout_s
-    AUDIO_FORMAT_UNSUPPORTED = 4109  # anything but PCM_S16LE, or egress other than this WebSocket
+    AUDIO_FORMAT_UNSUPPORTED = 4109  # an audio format other than PCM_S16LE / OGG_OPUS, or egress other than this WebSocket
 
 
 class CloseCode(enum.IntEnum):

@@ -25,6 +25,7 @@ from ..wire import message_pb2 as pb
 from ..wire.messages import confirm_session, parse_message, server_error
 from .codes import CloseCode, ServerErrorCode as E
 from .limits import Limits
+from .opus import OggOpusDecoder, OggOpusError
 
 log = logging.getLogger("facecast.server.session")
 
@@ -36,10 +37,11 @@ class SessionClosed(Exception):
 class Round:
     """One req_id's progress: frames sent, samples received, and whether output has stopped."""
 
-    __slots__ = ("req_id", "frames_sent", "samples", "ended", "stopped")
+    __slots__ = ("req_id", "frames_sent", "samples", "ended", "stopped", "opus")
 
-    def __init__(self, req_id: str) -> None:
+    def __init__(self, req_id: str, opus: OggOpusDecoder | None = None) -> None:
         self.req_id = req_id
+        self.opus = opus  # the round's Ogg Opus stream decoder, for OGG_OPUS sessions
         self.frames_sent = 0
         self.samples = 0
         self.ended = False  # the client sent end=true
@@ -61,6 +63,7 @@ class IngressSession:
         self._seed = seed
         self._generator = None
         self._sample_rate = 0
+        self._opus = False
         self._round: Round | None = None
         loop = asyncio.get_running_loop()
         self._started = loop.time()
@@ -171,8 +174,8 @@ class IngressSession:
         if cfg.sample_rate not in SAMPLE_RATES:
             await self.fail(E.SAMPLE_RATE_UNSUPPORTED, f"sample rate {cfg.sample_rate} Hz is not supported; use one "
                             f"of {', '.join(map(str, SAMPLE_RATES))}", CloseCode.POLICY_VIOLATION)
-        if cfg.audio_format != pb.AUDIO_FORMAT_PCM_S16LE:
-            await self.fail(E.AUDIO_FORMAT_UNSUPPORTED, "this server accepts PCM_S16LE mono audio only",
+        if cfg.audio_format not in (pb.AUDIO_FORMAT_PCM_S16LE, pb.AUDIO_FORMAT_OGG_OPUS):
+            await self.fail(E.AUDIO_FORMAT_UNSUPPORTED, "audio_format must be PCM_S16LE (mono) or OGG_OPUS",
                             CloseCode.POLICY_VIOLATION)
         if cfg.egress_type != pb.EGRESS_TYPE_UNSPECIFIED:
             await self.fail(E.AUDIO_FORMAT_UNSUPPORTED, "this server answers over the WebSocket only "
@@ -183,6 +186,7 @@ class IngressSession:
             log.exception("motion generator failed to start")
             await self.fail(E.UNAVAILABLE, "the motion generator failed to start", CloseCode.INTERNAL_ERROR)
         self._sample_rate = cfg.sample_rate
+        self._opus = cfg.audio_format == pb.AUDIO_FORMAT_OGG_OPUS
         await self.ws.send_bytes(confirm_session(self.connection_id))
 
     async def _on_audio(self, audio: pb.ClientAudioInput) -> None:
@@ -190,20 +194,23 @@ class IngressSession:
         if not req_id or len(req_id.encode("utf-8")) > MAX_ID_BYTES:
             await self._refuse(E.INVALID_ARGUMENT, f"CLIENT_AUDIO_INPUT needs a req_id of 1..{MAX_ID_BYTES} bytes")
             return
-        if len(audio.audio) % 2:
+        if len(audio.audio) % 2 and not self._opus:
             await self._refuse(E.INVALID_ARGUMENT, f"audio chunk of {len(audio.audio)} bytes is not whole PCM16 "
                                "samples (an even byte count)", req_id)
             return
         rnd = self._round
         if rnd is None or rnd.req_id != req_id:
             self._generator.reset()  # a new req_id supersedes the previous round
-            rnd = self._round = Round(req_id)
+            rnd = self._round = Round(req_id, OggOpusDecoder(self._sample_rate) if self._opus else None)
         elif rnd.stopped:
             return  # interrupted or over its limit: the client was told; the rest is discarded by design
         elif rnd.ended:
             await self._refuse(E.INVALID_ARGUMENT, f"round {req_id!r} already ended; use a new req_id", req_id)
             return
-        rnd.samples += len(audio.audio) // 2
+        pcm = await self._decode(rnd, audio)
+        if pcm is None:
+            return
+        rnd.samples += pcm.size
         if rnd.samples > self.limits.max_round_audio_s * self._sample_rate:
             rnd.stopped = True
             self._generator.reset()
@@ -211,7 +218,7 @@ class IngressSession:
                               f"{self.limits.max_round_audio_s:g} s of audio; it was stopped", req_id)
             return
         try:
-            keyframes = self._generator.feed(np.frombuffer(audio.audio, dtype="<i2"))
+            keyframes = self._generator.feed(pcm)
             if audio.end:
                 rnd.ended = True
                 tail = self._generator.finish()
@@ -226,6 +233,19 @@ class IngressSession:
         if data is not None:
             rnd.frames_sent += len(keyframes)
             await self.ws.send_bytes(data)
+
+    async def _decode(self, rnd: Round, audio: pb.ClientAudioInput) -> np.ndarray | None:
+        """The chunk's PCM16 samples; None (round stopped, client told) for a broken Opus stream."""
+        if rnd.opus is None:
+            return np.frombuffer(audio.audio, dtype="<i2")
+        try:
+            pcm = rnd.opus.feed(audio.audio)
+            return np.concatenate([pcm, rnd.opus.finish()]) if audio.end else pcm
+        except OggOpusError as exc:
+            rnd.stopped = True
+            self._generator.reset()
+            await self._error(E.INVALID_ARGUMENT, f"round {rnd.req_id!r}: {exc}", rnd.req_id)
+            return None
 
     def _on_interrupt(self, req_id: str) -> None:
         rnd = self._round

@@ -105,9 +105,9 @@ async def test_unsupported_sample_rate_is_refused(motion_server):
     assert [m.server_error.code for m in msgs] == [4102]
 
 
-async def test_opus_is_refused_with_its_own_code(motion_server):
+async def test_unknown_audio_format_is_refused_with_its_own_code(motion_server):
     token = await motion_server.token()
     async with websockets.connect(motion_server.ingress_url(), additional_headers=motion_server.headers(token)) as ws:
-        await ws.send(configure(16000, pb.AUDIO_FORMAT_OGG_OPUS))
+        await ws.send(configure(16000, 7))  # not an AudioFormat value
         msgs = await recv_until_closed(ws)
     assert [m.server_error.code for m in msgs] == [4109]
