@@ -34,6 +34,7 @@ class OggOpusDecoder:
         self._pre_skip = 0
         self._decoded = 0  # samples at 48 kHz kept so far
         self._end: int | None = None  # the stream's length at 48 kHz, from the last page's granule position
+        self._serial: int | None = None
 
     def feed(self, data: bytes) -> np.ndarray:
         self._buffer += data
@@ -62,6 +63,12 @@ class OggOpusDecoder:
             end = header + sum(lacing)
             if len(buf) < end:
                 return
+            serial = struct.unpack_from("<I", buf, 14)[0]
+            if self._serial is None:
+                self._serial = serial
+            elif serial != self._serial:
+                raise OggOpusError("one round carries one Ogg stream; this page belongs to another (chained or "
+                                   "multiplexed streams are not supported)")
             if buf[5] & 0x04:  # end of stream: its granule position is the exact length (plus pre-skip)
                 self._end = max(0, struct.unpack_from("<q", buf, 6)[0] - self._pre_skip)
             at = header

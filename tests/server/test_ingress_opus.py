@@ -84,3 +84,12 @@ async def test_opus_round_gives_the_same_keyframe_count_as_pcm(motion_server, sp
         assert (error.code, error.req_id) == (E.INVALID_ARGUMENT, "bad")
         await ws.send(audio("o2", data, True))
         assert sum(len(m.server_response_animation.animation.keyframes) for m in await recv_round(ws, "o2")) == 50
+
+
+def test_decoder_refuses_a_second_stream_in_one_round(speech):
+    _, data = speech
+    second_page = data.index(b"OggS", 4)
+    mixed = bytearray(data)
+    mixed[second_page + 14:second_page + 18] = b"\x01\x02\x03\x04"  # the second page from another stream
+    with pytest.raises(OggOpusError, match="one Ogg stream"):
+        OggOpusDecoder(16000).feed(bytes(mixed))
