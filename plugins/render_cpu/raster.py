@@ -177,6 +177,7 @@ def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, 
             # so only the pixels inside the ellipse are visited. The interval is widened by a pixel and
             # every pixel is still tested exactly, so rounding here never changes the result.
             sigma_max = math.log(np.float32(255.0) * o) + np.float32(0.01)  # margin: the α test decides
+            inv_a = np.float32(1.0) / ca if ca > 0.0 else np.float32(0.0)
             for py in range(y0, y1 + 1):
                 row = py - ty0
                 lo = max(x0, live[t, 0, row])
@@ -185,13 +186,13 @@ def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, 
                     continue
                 dy = my - (np.float32(py) + np.float32(0.5))
                 qb = cb * dy
-                if ca > 0.0:
+                if ca > 0.0 and hi - lo > 2:  # narrow spans: testing the pixels is cheaper
                     disc = qb * qb - ca * (cc * dy * dy - np.float32(2.0) * sigma_max)
                     if disc < 0.0:
                         continue
                     root = math.sqrt(disc)
-                    lo = max(lo, int(math.floor(mx - (-qb + root) / ca - np.float32(0.5))) - 1)
-                    hi = min(hi, int(math.ceil(mx - (-qb - root) / ca - np.float32(0.5))) + 1)
+                    lo = max(lo, int(math.floor(mx - (root - qb) * inv_a - np.float32(0.5))) - 1)
+                    hi = min(hi, int(math.ceil(mx + (root + qb) * inv_a - np.float32(0.5))) + 1)
                 finished = False
                 for px in range(lo, hi + 1):
                     T = image[py, px, 3]
