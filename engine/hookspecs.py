@@ -36,7 +36,9 @@ def register_transports(register):
     goes) and hands every animation message it receives, as raw envelope bytes,
     to ``context.listener``. It runs on the controller's asyncio loop, must never
     block it, and must report failures through the listener as ``AvatarError``
-    rather than raise out of its tasks. See ``engine.contracts.Transport``.
+    rather than raise out of its tasks. See ``engine.contracts.Transport``; a transport
+    selected in backend mode must also implement ``engine.contracts.BackendFeed`` (the
+    app's server holds the session and the app yields what it relays).
     """
 
 

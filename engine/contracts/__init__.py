@@ -4,10 +4,11 @@ from .audio_sink import AudioSink
 from .motion_generator import MotionGenerator
 from .renderer import BackendScore, ProbeResult, Renderer
 from .starvation import StarvationDecision, StarvationPolicy
-from .transport import Transport, TransportContext, TransportListener
+from .transport import BackendFeed, Transport, TransportContext, TransportListener
 
 __all__ = [
     "AudioSink",
+    "BackendFeed",
     "BackendScore",
     "MotionGenerator",
     "ProbeResult",

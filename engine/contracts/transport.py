@@ -63,3 +63,26 @@ class Transport(Protocol):
     async def interrupt(self, req_id: str) -> None: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class BackendFeed(Transport, Protocol):
+    """A transport that can also serve backend mode, where the app yields what its server received.
+
+    Backend mode never dials anything: the controller calls these synchronously from
+    ``yield_audio_data`` / ``yield_frames_data`` on the app's thread, with its lock held.
+
+    Rules:
+    - ``open_round(id)`` makes ``id`` the current conversation; ``close_round(id=None)`` ends it
+      (``None``: whatever is current).
+    - ``feed(payloads, id)`` passes each raw envelope of the current conversation to
+      ``listener.on_animation`` in order and returns how many it passed; for any other id it
+      drops the whole list and returns ``None``. An item that is not bytes-like is an
+      ``AvatarError(serverError)`` naming its index. It never blocks.
+    """
+
+    def open_round(self, conversation_id: str) -> None: ...
+
+    def close_round(self, conversation_id: str | None = None) -> None: ...
+
+    def feed(self, payloads, conversation_id: str) -> int | None: ...
