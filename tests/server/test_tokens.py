@@ -132,3 +132,19 @@ def test_signer_rules():
         with pytest.raises(TokenError) as exc:
             signer.verify(bad, "app", now=now)
         assert exc.value.code == E.UNAUTHENTICATED
+
+
+async def test_keys_and_tokens_never_reach_the_logs(motion_server, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    token = await motion_server.token()
+    await motion_server.request_token(api_key=motion_server.api_key[:-2] + "xx")
+    ws, _ = await open_session(motion_server.ingress_url(), motion_server.headers(token))
+    await ws.close()
+    await refusal(motion_server, motion_server.headers(token[:-3] + "abc"))
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "issued a session token" in text  # the log is there...
+    secret_part = motion_server.api_key.split("_", 2)[2]
+    assert secret_part not in text and secret_part[:-2] not in text  # ...without the key
+    assert token.split(".")[2] not in text  # or the token's signature
