@@ -176,6 +176,9 @@ class DirectTransport:
         except AvatarError:
             await ws.close()
             raise
+        except asyncio.CancelledError:
+            ws.transport.abort()  # cancelled mid-handshake (the connect deadline): drop the socket now
+            raise
         if reply.type == pb.MESSAGE_TYPE_SERVER_ERROR:
             await ws.close()
             raise server_error(reply.server_error.code, reply.server_error.message)

@@ -225,3 +225,39 @@ async def test_long_audio_is_sent_in_chunks_under_the_message_limit(motion_serve
     assert listener.frames["long"] == set(range(int((limit_s + 2.0) * 25 + 0.999)))
     assert not listener.errors
     await transport.close()
+
+
+async def test_a_server_that_never_confirms_times_out_without_leaking(unused_tcp_port):
+    """A WebSocket peer that accepts but never answers configure: connect fails with sessionTimeout."""
+    import websockets
+
+    from engine import Endpoints
+
+    peers = []
+
+    async def silent(ws):
+        peers.append(ws)
+        await ws.wait_closed()
+
+    async with websockets.serve(silent, "127.0.0.1", unused_tcp_port):
+        listener = RecordingListener(50)
+        ctx = TransportContext(app_id="a", avatar_id="b", audio_format=AudioFormat(sample_rate=16000),
+                               endpoints=Endpoints.for_base(f"http://127.0.0.1:{unused_tcp_port}"),
+                               session_token="t", listener=listener)
+        transport = get_plugin_manager().get("transports", "direct").factory(ctx, connect_timeout=1.0,
+                                                                             confirm_timeout=0.3)
+        with pytest.raises(AvatarError) as exc:
+            await transport.connect()
+        assert exc.value.code == ErrorCode.sessionTimeout  # no confirm within confirm_timeout
+        await transport.close()
+        # Cancelled while waiting for the confirm (the controller's own deadline): the socket is dropped too.
+        patient = get_plugin_manager().get("transports", "direct").factory(ctx, confirm_timeout=30.0)
+        task = asyncio.create_task(patient.connect())
+        while len(peers) < 2:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await patient.close()
+        await asyncio.sleep(0.1)
+        assert len(peers) == 2 and all(p.state.name == "CLOSED" for p in peers)  # no socket left open
