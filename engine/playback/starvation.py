@@ -1,10 +1,56 @@
-"""Runs the selected starvation policy on each tick and turns its answers into gate and stall changes."""
+"""Frame starvation: picks the policy a ``frame_starvation_mode`` names, runs it on each tick and
+turns its answers into gate and stall changes."""
 
 from __future__ import annotations
 
 from ..contracts.starvation import StarvationDecision
+from ..enums import FrameStarvationMode
+from ..errors import AvatarError, ErrorCode
 from ..motion.layout import MOTION_FPS
 from .rounds import Round
+
+SEED_POLICIES = {FrameStarvationMode.audioIndependent: "audio_independent",
+                 FrameStarvationMode.strictSync: "strict_sync"}
+DEFAULT_POLICY = SEED_POLICIES[FrameStarvationMode.audioIndependent]
+
+
+def policy_name(mode) -> str:
+    """The registered policy name for a ``FrameStarvationMode``, its value, or a policy name."""
+    if isinstance(mode, FrameStarvationMode):
+        return SEED_POLICIES[mode]
+    if isinstance(mode, str):
+        try:
+            return SEED_POLICIES[FrameStarvationMode(mode)]
+        except ValueError:
+            return mode
+    raise AvatarError(ErrorCode.animationPlayerNotInitialized,
+                      f"frame_starvation_mode must be a FrameStarvationMode or a policy name, not {mode!r}")
+
+
+def starvation_mode(name: str):
+    """The inverse of :func:`policy_name`: the seed's mode for a seed policy, else the name itself."""
+    for mode, seed_name in SEED_POLICIES.items():
+        if seed_name == name:
+            return mode
+    return name
+
+
+def make_policy(name: str):
+    """A fresh instance of the registered policy ``name``, checked against the contract."""
+    from ..plugins import get_plugin_manager
+
+    try:
+        factory = get_plugin_manager().get("starvation_policies", name).factory
+    except KeyError as exc:
+        raise AvatarError(ErrorCode.animationPlayerNotInitialized,
+                          f"unknown frame starvation mode: {exc.args[0]}; the seed's modes are "
+                          "'audioIndependent' and 'strictSync'") from None
+    policy = factory()
+    for attr in ("decide", "reset", "holds_audio"):
+        if not hasattr(policy, attr):
+            raise AvatarError(ErrorCode.animationPlayerNotInitialized,
+                              f"starvation policy {name!r} has no {attr}; see engine.contracts.StarvationPolicy")
+    return policy
 
 
 class StarvationRunner:
