@@ -1,4 +1,4 @@
-"""Small rotation helpers for the prepare kernels (numba, scalar; LLVM inlines them): axis-angle, quaternion, 3×3."""
+"""Small rotation helpers for the prepare kernels (numba, scalar, inlined into their callers): axis-angle, quaternions, 3×3."""
 
 from __future__ import annotations
 
