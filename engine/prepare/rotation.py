@@ -1,4 +1,4 @@
-"""Small rotation helpers for the prepare kernels (numba, scalar, inlined into their callers): axis-angle, quaternions, 3×3."""
+"""Scalar rotation helpers for the prepare kernels (inlined into callers): axis-angle, quaternions, 3×3."""
 
 from __future__ import annotations
 
