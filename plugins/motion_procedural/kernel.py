@@ -60,9 +60,9 @@ def speech_keyframes(frames, fft, freqs, bands, state, sway_freq, sway_phase, bl
     ``state[GAP_INDEX]``; ``channels (4,)``: expression index of mouth open, round, spread, smile
     (-1 when the avatar has fewer expressions).
     """
-    taper, twiddle_re, twiddle_im, bitrev, re, im, power = fft
+    taper, twiddle_re, twiddle_im, bitrev, post_re, post_im, re, im, power = fft
     for k in range(frames.shape[0]):
-        power_spectrum(frames[k], taper, twiddle_re, twiddle_im, bitrev, re, im, power)
+        power_spectrum(frames[k], taper, twiddle_re, twiddle_im, bitrev, post_re, post_im, re, im, power)
         level, low, mid, high, centroid = _features(frames[k], power, freqs, bands)
         floor = state[FLOOR]
         floor = floor + FLOOR_FALL * (level - floor) if level < floor else floor + FLOOR_RISE_DB
