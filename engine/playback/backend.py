@@ -75,14 +75,8 @@ class BackendMode:
                 rnd = self._round
                 if rnd is None or rnd.finished or rnd.audio_only:
                     return
-                if self._link is not None:
-                    if self._decoder is None:
-                        from ..wire import AnimationDecoder
-
-                        self._decoder = AnimationDecoder(self.avatar.expression_count)
-                    if self._decoder.decode(message).req_id != rnd.id:
-                        rnd.frames_dropped += 1
-                        return
+                if self._link is not None and self._animation_decoder().decode(message).req_id != rnd.id:
+                    return
                 self._push_motion(rnd, message)
         except AvatarError as error:
             if self._link is None:

@@ -30,7 +30,7 @@ from ..sdk import AvatarSDK
 from .backend import BackendMode
 from .connection import CONNECT_TIMEOUT_S, DirectLink
 from .direct import DirectMode
-from .events import EventDispatcher
+from .events import EVENT_NAMES, EventDispatcher
 from .monitor import FrameRateMonitor
 from .output import AudioOutput
 from .pose import INTERRUPT_TO_IDLE_S, PoseMixer
@@ -134,8 +134,7 @@ class AvatarController(PlaybackState, AudioOutput, RoundEngine, RenderTick, Back
         with self._session():
             if self._state != ConversationState.paused:
                 return
-            self._paused = False
-            self._sink.resume()
+            self._unpause()
             self._set_state(ConversationState.playing)
             self._update()
 
@@ -146,13 +145,9 @@ class AvatarController(PlaybackState, AudioOutput, RoundEngine, RenderTick, Back
             if rnd is not None and not rnd.finished:
                 self._drop_round(rnd)
                 self._round_time = 0.0
-            if self._paused:
-                self._paused = False
-                self._sink.resume()
+            self._unpause()
             self._set_state(ConversationState.idle)
-            if self._animation != AnimationType.idle:
-                self._mixer.begin_transition(self._anim_time, INTERRUPT_TO_IDLE_S)
-                self._set_animation(AnimationType.idle)
+            self._animate_idle(INTERRUPT_TO_IDLE_S)
 
     def get_audio_time(self) -> float:
         """Seconds of the current (or last) round heard so far, from the audio clock."""
@@ -181,8 +176,7 @@ class AvatarController(PlaybackState, AudioOutput, RoundEngine, RenderTick, Back
             if closer is not None:
                 _close_soon(closer, self._events.loop)
         self._events.close()
-        for name in ("on_connection_state", "on_conversation_state", "on_error", "on_animation_state",
-                     "on_playback_stall", "on_frame_rate_info"):
+        for name in EVENT_NAMES:
             setattr(self, name, None)
 
 

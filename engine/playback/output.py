@@ -97,6 +97,12 @@ class AudioOutput:
     def _device_time(self) -> float:
         return self._sink.device_time() if self._sink is not None else time.monotonic()
 
+    def _unpause(self) -> None:
+        """Let the sink play again if ``pause()`` stopped it."""
+        if self._paused:
+            self._paused = False
+            self._sink.resume()
+
     def _start_ticker(self) -> None:
         self._stop = self._held["stop"] = threading.Event()
         self._ticker = threading.Thread(target=_tick_loop, args=(weakref.ref(self), self._stop),

@@ -140,9 +140,7 @@ class RoundEngine:
         old = self._round
         if old is not None and not old.finished:
             self._drop_round(old)  # new audio after end=True interrupts what still plays
-        if self._animation != AnimationType.idle:  # the old round's speech stops; this one's has not begun
-            self._mixer.begin_transition(self._anim_time, INTERRUPT_TO_IDLE_S)
-            self._set_animation(AnimationType.idle)
+        self._animate_idle(INTERRUPT_TO_IDLE_S)  # the old round's speech stops; this one's has not begun
         motion = None
         if not audio_only:
             motion = self._motion_buffer()
@@ -157,9 +155,7 @@ class RoundEngine:
         runner = self._policy()
         runner.reset()
         self._apply_limit(runner.initial_limit(rnd))
-        if self._paused:
-            self._paused = False
-            sink.resume()
+        self._unpause()
         if self._transport is not None:
             self._transport.open_round(cid)
         self._set_state(ConversationState.playing)
@@ -172,9 +168,7 @@ class RoundEngine:
             self._runner.reset()
         self._close_transport_round(rnd.id)
         self._set_state(ConversationState.idle)
-        if self._animation != AnimationType.idle:
-            self._mixer.begin_transition(self._anim_time, SPEECH_TO_IDLE_S)
-            self._set_animation(AnimationType.idle)
+        self._animate_idle(SPEECH_TO_IDLE_S)
 
     def _drop_round(self, rnd: Round) -> None:
         """Stop ``rnd`` now: drop its queued audio and motion, tell the transport."""
@@ -197,6 +191,12 @@ class RoundEngine:
         if self._transport is not None:
             self._transport.close_round(conversation_id)
 
+    def _animate_idle(self, duration: float) -> None:
+        """Blend from the speech on screen back into the idle loop over ``duration`` s, if speech shows."""
+        if self._animation != AnimationType.idle:
+            self._mixer.begin_transition(self._anim_time, duration)
+            self._set_animation(AnimationType.idle)
+
     # ------------------------------------------------------------------ motion in
 
     def _motion_buffer(self):
@@ -206,17 +206,18 @@ class RoundEngine:
             self._motion = MotionBuffer(self._dim)
         return self._motion
 
-    def _push_motion(self, rnd: Round, message: bytes) -> None:
+    def _animation_decoder(self):
         if self._decoder is None:
             from ..wire import AnimationDecoder
 
             self._decoder = AnimationDecoder(self.avatar.expression_count)
-        decoded = self._decoder.decode(message)
+        return self._decoder
+
+    def _push_motion(self, rnd: Round, message: bytes) -> None:
+        decoded = self._animation_decoder().decode(message)
         count = decoded.keyframes.shape[0]
         accepted = rnd.motion.push(rnd.id, decoded.start_frame, decoded.keyframes, decoded.end) if count or \
             decoded.end else 0
-        rnd.frames_received += accepted
-        rnd.frames_dropped += count - accepted
         if accepted:  # the buffer knows what it holds (duplicates, late and overflowing frames left out)
             last = rnd.motion.last_frame_time
             rnd.frames_end = max(rnd.frames_end, int(round(last * MOTION_FPS)) + 1 if last is not None else 0)

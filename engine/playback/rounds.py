@@ -21,7 +21,7 @@ class Round:
     """
 
     __slots__ = ("id", "start_pos", "written", "audio_ended", "motion", "frames_end", "motion_ended",
-                 "audio_only", "speech_shown", "finished", "frames_received", "frames_dropped")
+                 "audio_only", "speech_shown", "finished")
 
     def __init__(self, conversation_id: str, start_pos: int, motion) -> None:
         self.id = conversation_id
@@ -34,8 +34,6 @@ class Round:
         self.audio_only = motion is None
         self.speech_shown = False  # the animation state went to mono for this round
         self.finished = False
-        self.frames_received = 0
-        self.frames_dropped = 0
 
     @property
     def end_pos(self) -> int:
