@@ -311,7 +311,7 @@ async def _run(args: argparse.Namespace, report: Report) -> None:
                 f"{os.getpriority(os.PRIO_PROCESS, 0)}; load average "
                 f"{load:.1f} when done (other processes share these CPUs and lower the measured count); "
                 f"{args.seconds:g} s of 16 kHz speech per session in 40 ms chunks; procedural generator. "
-                "No baseline exists for these (there is no other Motion Server to run here).")
+                "The end-to-end rows have no baseline (there is no other Motion Server to run here).")
 
 
 def main(argv: list[str]) -> int:
