@@ -49,16 +49,8 @@ class BackendMode:
 
     def _ensure_backend_transport(self):
         if self._transport is None:
-            from ..contracts import TransportContext
-
-            config = self._config()
-            name = config.transport or "backend"
-            factory = transport_factory(name)
-            context = TransportContext(app_id=AvatarSDK.app_id, avatar_id=self.avatar.id,
-                                       audio_format=config.audio_format, endpoints=config.endpoints(),
-                                       session_token=AvatarSDK.session_token, listener=LinkListener(self),
-                                       user_id=AvatarSDK.user_id)
-            transport = factory(context)
+            name = self._config().transport or "backend"
+            transport = make_transport(self, name, AvatarSDK.session_token)
             for method in ("open_round", "close_round", "feed"):
                 if not callable(getattr(transport, method, None)):
                     raise AvatarError(ErrorCode.networkLayerNotAvailable,
@@ -84,11 +76,19 @@ class BackendMode:
             self._emit_error(error)
 
 
-def transport_factory(name: str):
+def make_transport(controller, name: str, session_token):
+    """A new instance of the registered transport ``name`` (either mode), reporting to ``controller``."""
+    from ..contracts import TransportContext
     from ..plugins import get_plugin_manager
 
     try:
-        return get_plugin_manager().get("transports", name).factory
+        factory = get_plugin_manager().get("transports", name).factory
     except KeyError as exc:
         raise AvatarError(ErrorCode.networkLayerNotAvailable, f"{exc.args[0]}; install the plugin that "
                           "provides it or set Configuration.transport") from None
+    config = controller._config()
+    context = TransportContext(app_id=AvatarSDK.app_id, avatar_id=controller.avatar.id,
+                               audio_format=config.audio_format, endpoints=config.endpoints(),
+                               session_token=session_token, listener=LinkListener(controller),
+                               user_id=AvatarSDK.user_id)
+    return factory(context)

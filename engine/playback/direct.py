@@ -14,8 +14,8 @@ from ..enums import ConnectionState, DrivingServiceMode
 from ..errors import AvatarError, ErrorCode
 from ..sdk import AvatarSDK
 from . import audio_input
-from .backend import transport_factory
-from .connection import CREDENTIAL_CODES, DirectLink, LinkListener
+from .backend import make_transport
+from .connection import CREDENTIAL_CODES, DirectLink
 
 log = logging.getLogger("facecast.playback")
 
@@ -29,8 +29,6 @@ class DirectMode:
 
     async def start(self) -> None:
         """Connect to the Motion Server through the configured transport (direct mode)."""
-        from ..contracts import TransportContext
-
         with self._session():
             config = self._config()
             self._require_mode(DrivingServiceMode.direct, "start()", "yield_audio_data / yield_frames_data")
@@ -43,12 +41,8 @@ class DirectMode:
                 raise AvatarError(ErrorCode.sessionTokenInvalid,
                                   "direct mode needs a session token: get one from your backend "
                                   "(POST /v1/console/session-tokens) and call AvatarSDK.set_session_token() first")
-            name = config.transport or "direct"
-            factory = transport_factory(name)
-            context = TransportContext(app_id=AvatarSDK.app_id, avatar_id=self.avatar.id,
-                                       audio_format=config.audio_format, endpoints=config.endpoints(),
-                                       session_token=token, listener=LinkListener(self), user_id=AvatarSDK.user_id)
-            old, self._link = self._link, DirectLink(factory(context), asyncio.get_running_loop())
+            transport = make_transport(self, config.transport or "direct", token)
+            old, self._link = self._link, DirectLink(transport, asyncio.get_running_loop())
             link = self._link
             self._connecting = True
             self._fallback = False
