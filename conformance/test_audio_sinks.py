@@ -77,10 +77,11 @@ def test_clock_plays_every_written_sample_once(make_sink, real_time):
     assert sink.write(audio) == audio.shape[0]
     sink.end_of_stream()
     assert _wait_until(lambda: sink.played_samples() == audio.shape[0], timeout=5.0), sink.played_samples()
-    time.sleep(0.1)
+    glitches = sink.underruns  # a loaded machine may glitch a real device while it plays; that is allowed here
+    time.sleep(0.2)
     assert sink.played_samples() == audio.shape[0], "the sink played samples it was never given"
     assert sink.position() >= audio.shape[0] - RATE // 50
-    assert sink.underruns == 0, "running dry after end_of_stream() is not an underrun"
+    assert sink.underruns == glitches, "running dry after end_of_stream() is not an underrun"
 
 
 def test_position_stops_while_paused_and_never_runs_backwards(make_sink, real_time):
