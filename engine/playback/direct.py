@@ -116,11 +116,6 @@ class DirectMode:
         with self._session():
             link, self._link = self._link, None
             self._connecting = False
-            self._fallback = True
-            rnd = self._round
-            if rnd is not None and not rnd.finished and not rnd.audio_only:
-                rnd.make_audio_only()
-                self._apply_limit(None)
-            self._set_connection(ConnectionState.disconnected)
+            self._enter_fallback(ConnectionState.disconnected)
         if link is not None:
             await link.close()

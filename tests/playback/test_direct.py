@@ -188,3 +188,37 @@ async def test_unknown_transport_name(transports, avatar):
         await ctl.start()
     assert err.value.code == ErrorCode.networkLayerNotAvailable and "loopback" in err.value.message
     ctl.dispose()
+
+
+class LaggingTransport(LoopbackTransport):
+    """Returns motion for the first chunk of each round only, so the audio clock runs past it."""
+
+    async def send_audio(self, req_id: str, pcm16: bytes, end: bool) -> None:
+        if req_id in self.audio:
+            self.audio[req_id].extend(pcm16)
+            return
+        await super().send_audio(req_id, pcm16, end)
+
+
+class LaggingPlugin:
+    @engine.hookimpl
+    def register_transports(self, register):
+        register("lagging", LaggingTransport)
+
+
+async def test_close_during_a_strict_sync_stall_reports_the_stall_over(monkeypatch, avatar):
+    monkeypatch.setattr(engine.plugins, "_manager", PluginManager([("lagging_transport", LaggingPlugin())]))
+    ctl, rec = await direct_controller(avatar, transport="lagging")
+    ctl.frame_starvation_mode = "strictSync"
+    await ctl.initialize_audio_context()
+    await ctl.start()
+    cid = ctl.send(tone(0.2))
+    ctl.send(tone(0.8))  # motion covers only the first 0.2 s of this round
+    await settle(lambda: ctl._round is not None and ctl._round.frames_end > 0)
+    run(ctl, 0.6)
+    stalls = [value for name, value in await rec.take() if name == "playback_stall"]
+    assert stalls[-1] is True  # audio waits where the motion ran out
+    await ctl.close()  # audio-only from here: nothing waits for motion any more
+    assert await rec.take() == [("connection_state", "disconnected"), ("playback_stall", False)]
+    assert ctl._round.id == cid and ctl._round.audio_only
+    ctl.dispose()
