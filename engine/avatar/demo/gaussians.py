@@ -21,8 +21,15 @@ HAIR_TONE = np.array([0.13, 0.085, 0.06])
 LIGHT = np.array([0.35, 0.45, 1.0]) / np.linalg.norm([0.35, 0.45, 1.0])
 
 # Gaussians per layer (about 30k in all).
-COUNTS = {"skin": 16000, "hair": 8200, "brows": 700, "lashes": 500, "eyes": 2600, "teeth": 900,
+COUNTS = {"skin": 20000, "hair": 8200, "brows": 700, "lashes": 500, "eyes": 2000, "teeth": 900,
           "cavity": 900}
+# Splat size (tangent σ) as a fraction of the local spacing between samples: small, nearly opaque
+# splats that overlap just enough to close the surface keep the picture crisp and cheap to draw
+# (a pixel saturates after a few layers instead of blending twenty soft splats).
+SKIN_SIZE, SKIN_OPACITY = 1.1, 0.99
+HAIR_SIZE, HAIR_STRETCH, HAIR_OPACITY = 0.5, 2.5, 0.95
+EYE_SIZE, EYE_CAP_DEGREES = 0.75, 105.0
+CAVITY_SIZE = 0.8
 
 
 class _Layers:
@@ -35,14 +42,25 @@ class _Layers:
         self.out = {k: [] for k in ("parent", "xyz", "rot", "log_scale", "opacity", "color")}
 
     def sample(self, face_weight: np.ndarray, count: int):
-        """``count`` points on faces drawn with probability ``area * face_weight``."""
+        """``count`` points on faces drawn with probability ``area * face_weight``, and the mean spacing
+        (metres) between neighbouring points around each.
+
+        Stratified: one random offset, then evenly spaced steps through the faces' cumulative
+        probability (faces are in grid order), so every face gets the floor or ceiling of its
+        expected share instead of a Poisson count. Without the clumps and gaps of independent draws,
+        small splats close into a solid surface with far less overlap.
+        """
         p = self.area * face_weight
-        tri = self.rng.choice(len(p), size=count, p=p / p.sum())
+        total = p.sum()
+        cdf = np.cumsum(p) / total
+        steps = (self.rng.random() + np.arange(count)) / count
+        tri = np.minimum(np.searchsorted(cdf, steps, side="right"), len(p) - 1)
         r1, r2 = self.rng.random(count), self.rng.random(count)
         s = np.sqrt(r1)
         bary = np.stack([1 - s, s * (1 - r2), s * r2], axis=1)
         pts = np.einsum("nk,nkd->nd", bary, self.m.vertices[self.m.faces[tri]])
-        return tri, pts
+        spacing = np.sqrt(total / (count * face_weight[tri]))  # 1 / sqrt(points per square metre)
+        return tri, pts, spacing
 
     def add(self, tri, pts, size, flatness, opacity, color, lift=0.0, stretch=1.0, along=None):
         """Append Gaussians at ``pts`` (+ ``lift`` metres along the normal) of tangent ``size`` metres,
@@ -111,15 +129,24 @@ def lip_mask(x, y):
     dy = y - M.MOUTH_Y
     inside_up = smoothstep(h_up + 0.0008, h_up - 0.0008, dy) * (dy >= 0)
     inside_lo = smoothstep(-h_lo - 0.0008, -h_lo + 0.0008, dy) * (dy < 0)
-    return inside_up + inside_lo
+    # Both heights reach 0 at the corners; past them the mask would leave a hairline of lip tone
+    # along the mouth row across the cheeks, so it ends there.
+    return (inside_up + inside_lo) * smoothstep(0.027, 0.024, np.abs(x))
 
 
 def _skin(layers: _Layers, skin, in_hair, rng) -> None:
     """Skin everywhere (denser on the face, sparse under the hair), with cheeks, lips and creases."""
     cen = layers.centroid
     front = smoothstep(0.0, 0.06, cen[:, 2])
-    tri, pts = layers.sample(skin * (1.0 + 2.5 * front * (cen[:, 1] > -0.12)) * np.where(in_hair, 0.3, 1.0),
-                        COUNTS["skin"])
+    # Denser (so smaller) splats around the eye openings: the lids' rims stay sharp and closed, and
+    # no tail creeps over the eye to narrow it.
+    rim = np.minimum(M.eye_opening_radius(cen[:, 0], cen[:, 1], 1.0), M.eye_opening_radius(cen[:, 0], cen[:, 1], -1.0))
+    near_eye = smoothstep(1.8, 1.1, np.where(cen[:, 2] > 0.03, rim, 9.0))
+    # The corners of the mouth stretch most when the jaw opens or the lips spread: denser there too.
+    corner = gauss(np.abs(cen[:, 0]) - M.MOUTH_HALF_WIDTH, 0.006) * gauss(cen[:, 1] - M.MOUTH_Y, 0.008) * (cen[:, 2] > 0.03)
+    weight = skin * (1.0 + 2.5 * front * (cen[:, 1] > -0.12)) * np.where(in_hair, 0.3, 1.0) * (1.0 + 5.0 * near_eye)
+    weight = weight * (1.0 + 2.0 * corner)
+    tri, pts, spacing = layers.sample(weight, COUNTS["skin"])
     x, y = pts[:, 0], pts[:, 1]
     tone = SKIN_TONE * rng.uniform(0.96, 1.04, (len(tri), 1))
     cheek = (gauss(np.abs(x) - 0.045, 0.014) * gauss(y + 0.03, 0.014) * (pts[:, 2] > 0))[:, None]
@@ -127,19 +154,21 @@ def _skin(layers: _Layers, skin, in_hair, rng) -> None:
     lip = lip_mask(x, y)[:, None] * (pts[:, 2] > 0.05)[:, None]
     tone = (1 - lip) * tone + lip * LIP_TONE
     tone = tone * _occlusion(pts)[:, None]
-    # Near an eye opening the splats shrink, or their tails would creep over the eye and narrow it.
+    # Under the hair the scalp is hair-dark, so a gap between strands reads as hair, not as skin.
+    tone = np.where(in_hair[tri][:, None], HAIR_TONE * rng.uniform(0.8, 1.1, (len(tri), 1)), tone)
     rim = np.minimum(M.eye_opening_radius(x, y, 1.0), M.eye_opening_radius(x, y, -1.0))
-    size = layers.scale[tri] * 0.9 * (0.3 + 0.7 * smoothstep(1.0, 1.8, np.where(pts[:, 2] > 0.03, rim, 9.0)))
-    layers.add(tri, pts, size, 0.2, 0.97, layers.shade(tri, tone, ambient=0.45))
+    size = SKIN_SIZE * spacing * (0.85 + 0.15 * smoothstep(1.0, 1.3, np.where(pts[:, 2] > 0.03, rim, 9.0)))
+    layers.add(tri, pts, size, 0.2, SKIN_OPACITY, layers.shade(tri, tone, ambient=0.45))
 
 
 def _hair(layers: _Layers, in_hair, rng) -> None:
     """A layer lifted off the scalp, combed away from the crown, with strand-to-strand tone variation."""
-    tri, pts = layers.sample(in_hair * 1.0, COUNTS["hair"])
+    tri, pts, spacing = layers.sample(in_hair * 1.0, COUNTS["hair"])
     lift = rng.uniform(0.002, 0.007, len(tri))
     tone = HAIR_TONE * rng.uniform(0.8, 1.25, (len(tri), 1))
     combed = pts - np.array([0.0, 0.14, -0.02])  # strands run away from the crown
-    layers.add(tri, pts, 0.0035, 0.25, 0.9, layers.shade(tri, tone, ambient=0.65), lift=lift, stretch=3.0, along=combed)
+    layers.add(tri, pts, HAIR_SIZE * spacing, 0.25, HAIR_OPACITY, layers.shade(tri, tone, ambient=0.65), lift=lift,
+               stretch=HAIR_STRETCH, along=combed)
 
 
 def _brows_and_lashes(layers: _Layers, m: M.DemoMesh, skin) -> None:
@@ -148,22 +177,28 @@ def _brows_and_lashes(layers: _Layers, m: M.DemoMesh, skin) -> None:
     arch = 0.031 - 10.0 * (np.abs(cen[:, 0]) - 0.03) ** 2
     brow_face = skin * gauss(np.abs(cen[:, 0]) - 0.031, 0.009) * (np.abs(cen[:, 1] - arch) < 0.0028)
     brow_face = brow_face * (np.abs(cen[:, 0]) > 0.012) * (cen[:, 2] > 0.04)
-    tri, pts = layers.sample(brow_face, COUNTS["brows"])
+    tri, pts, _ = layers.sample(brow_face, COUNTS["brows"])
     layers.add(tri, pts, 0.0012, 0.3, 0.8, layers.shade(tri, HAIR_TONE * 1.3 * np.ones((len(tri), 1))), lift=0.0005,
           stretch=2.2)
     lash_face = np.zeros(len(m.faces))
     for k in range(2):
-        rho = m.eye_rho[k][m.faces].mean(axis=1)
-        lash_face += skin * (cen[:, 1] > M.EYE_Y - 0.002) * smoothstep(1.35, 1.0, rho) * (rho >= 0.95)
-    tri, pts = layers.sample(lash_face, COUNTS["lashes"])
-    layers.add(tri, pts, 0.0011, 0.3, 0.9, np.tile([0.06, 0.04, 0.035], (len(tri), 1)), lift=0.0003, stretch=1.6)
+        rho = m.eye_rho[k][m.faces].min(axis=1)  # faces along the rim touch it
+        lash_face += skin * smoothstep(M.EYE_Y - 0.002, M.EYE_Y + 0.003, cen[:, 1]) * smoothstep(1.3, 1.0, rho) * (rho >= 0.9)
+    tri, pts, _ = layers.sample(lash_face, COUNTS["lashes"])
+    # Laid along the rim (tangent of the opening's ellipse), so they join into a dark line.
+    side = np.where(pts[:, 0] > 0, 1.0, -1.0)
+    dx, dy = (pts[:, 0] - side * M.EYE_X) / M.EYE_OPENING[0] ** 2, (pts[:, 1] - M.EYE_Y) / M.EYE_OPENING[1] ** 2
+    rim_dir = np.stack([-dy, dx, np.zeros(len(tri))], axis=1)
+    layers.add(tri, pts, 0.0007, 0.3, 0.95, np.tile([0.06, 0.04, 0.035], (len(tri), 1)), lift=0.0006, stretch=2.2,
+               along=rim_dir)
 
 
 def _eyes(layers: _Layers, m: M.DemoMesh, rng) -> None:
     """White sclera, a brown iris with a darker ring and a black pupil around each eye's +z axis."""
     for part, c in ((M.EYE_LEFT, m.eye_centers[0]), (M.EYE_RIGHT, m.eye_centers[1])):
-        sel = (m.face_part == part) * (1.0 + 3.0 * (layers.centroid[:, 2] > c[2]))
-        tri, pts = layers.sample(sel, COUNTS["eyes"] // 2)
+        # Only the front cap: the rest of the eyeball faces into the head, behind the skin, at any gaze.
+        cap = (layers.centroid - c)[:, 2] > np.cos(np.radians(EYE_CAP_DEGREES)) * M.EYE_RADIUS
+        tri, pts, spacing = layers.sample((m.face_part == part) * cap * 1.0, COUNTS["eyes"] // 2)
         d = (pts - c) / np.linalg.norm(pts - c, axis=1, keepdims=True)
         ang = np.degrees(np.arccos(np.clip(d[:, 2], -1, 1)))
         iris = smoothstep(24.0, 22.0, ang)[:, None]
@@ -172,19 +207,21 @@ def _eyes(layers: _Layers, m: M.DemoMesh, rng) -> None:
         tone = (1 - iris) * np.array([0.93, 0.91, 0.88]) + iris * np.array([0.45, 0.30, 0.17])
         tone = tone * (1 - 0.5 * ring)
         tone = (1 - pupil) * tone + pupil * np.array([0.03, 0.02, 0.02])
-        layers.add(tri, pts, layers.scale[tri] * 0.6, 0.25, 1.0, tone * rng.uniform(0.97, 1.0, (len(tri), 1)))
+        layers.add(tri, pts, EYE_SIZE * spacing, 0.25, 1.0, tone * rng.uniform(0.97, 1.0, (len(tri), 1)))
 
 
 def _mouth(layers: _Layers, m: M.DemoMesh, rng) -> None:
     """Teeth, and the inside of the mouth with a tongue on its floor."""
     fp = m.face_part
-    tri, pts = layers.sample((fp == M.TEETH_UPPER) | (fp == M.TEETH_LOWER), COUNTS["teeth"])
+    tri, pts, _ = layers.sample((fp == M.TEETH_UPPER) | (fp == M.TEETH_LOWER), COUNTS["teeth"])
     tone = np.tile([0.93, 0.91, 0.84], (len(tri), 1)) * rng.uniform(0.93, 1.0, (len(tri), 1))
-    layers.add(tri, pts, 0.0014, 0.3, 1.0, tone)
-    tri, pts = layers.sample((fp == M.CAVITY) * 1.0, COUNTS["cavity"])
+    # Smaller towards the gums' edge, which sits close behind the skin under the lower lip.
+    size = 0.0014 * (0.5 + 0.5 * smoothstep(0.0095, 0.006, np.abs(pts[:, 1] - M.MOUTH_Y)))
+    layers.add(tri, pts, size, 0.3, 1.0, tone)
+    tri, pts, spacing = layers.sample((fp == M.CAVITY) * 1.0, COUNTS["cavity"])
     tongue = smoothstep(M.MOUTH_Y - 0.006, M.MOUTH_Y - 0.012, pts[:, 1])[:, None]
     tone = (1 - tongue) * np.array([0.28, 0.07, 0.08]) + tongue * np.array([0.62, 0.28, 0.28])
-    layers.add(tri, pts, 0.003, 0.3, 1.0, tone)
+    layers.add(tri, pts, CAVITY_SIZE * spacing, 0.3, 1.0, tone)
 
 
 def demo_gaussians(m: M.DemoMesh, rng: np.random.Generator) -> GaussianSet:
