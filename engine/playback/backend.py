@@ -67,9 +67,10 @@ class BackendMode:
                 rnd = self._round
                 if rnd is None or rnd.finished or rnd.audio_only:
                     return
-                if self._link is not None and self._animation_decoder().decode(message).req_id != rnd.id:
-                    return
-                self._push_motion(rnd, message)
+                decoded = self._animation_decoder().decode(message)
+                if self._link is not None and decoded.req_id != rnd.id:
+                    return  # direct mode: motion of a round that was superseded or interrupted
+                self._push_motion(rnd, decoded)
         except AvatarError as error:
             if self._link is None:
                 raise  # backend mode: yield_frames_data's caller hears it directly

@@ -213,8 +213,8 @@ class RoundEngine:
             self._decoder = AnimationDecoder(self.avatar.expression_count)
         return self._decoder
 
-    def _push_motion(self, rnd: Round, message: bytes) -> None:
-        decoded = self._animation_decoder().decode(message)
+    def _push_motion(self, rnd: Round, decoded) -> None:
+        """Add one decoded animation message (``engine.wire.DecodedAnimation``) to the round's buffer."""
         count = decoded.keyframes.shape[0]
         accepted = rnd.motion.push(rnd.id, decoded.start_frame, decoded.keyframes, decoded.end) if count or \
             decoded.end else 0
