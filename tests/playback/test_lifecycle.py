@@ -125,3 +125,17 @@ async def test_a_state_can_be_awaited(backend, avatar):
         assert ctl._state_waiters == []
     finally:
         ctl.dispose()
+
+
+async def test_a_virtual_sink_chosen_by_the_environment_plays_in_real_time(backend, avatar, monkeypatch):
+    """FACECAST_AUDIO_SINK=virtual is how a machine without a sound card runs: its clock is real time."""
+    monkeypatch.setenv("FACECAST_AUDIO_SINK", "virtual")
+    controller = AvatarController(avatar)
+    try:
+        await controller.initialize_audio_context()
+        assert controller.audio_sink.real_time
+        controller.yield_audio_data(b"\x00\x01" * 1600, end=True)  # 0.1 s
+        await controller.wait_for_conversation_state("idle", timeout=5)
+        assert controller.audio_sink.played_samples() == 1600
+    finally:
+        controller.dispose()
