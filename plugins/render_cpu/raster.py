@@ -10,10 +10,12 @@ mean (the same square the GPU backends draw as a quad), so all backends cover th
 
 Speed (why it beats a straightforward tile rasterizer): splat data is packed in sorted order so
 a tile walks contiguous memory; each splat visits only its bounding box inside the tile (splats
-are small next to a 16×16 tile); per-pixel "done" state lives in the image itself (negative T),
-so nothing is allocated per frame; each tile row keeps the span of pixels still live, so splats
-behind an already opaque surface cost almost nothing; tiles run in parallel and stop once every
-pixel is done.
+are small next to a 16×16 tile; the box is clipped to the ellipse where α can reach 1/255);
+per-pixel "done" state lives in the image itself (negative T), so nothing is allocated per frame;
+each tile row keeps the span of pixels still live, so splats behind an already opaque surface cost
+almost nothing; e^(−σ) is not an exp per pixel but a float64 forward-difference recurrence (two
+multiplies a pixel, the exact float32 rules re-run only within a hair of a threshold); tiles run in
+parallel and stop once every pixel is done.
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ PACK = 9  # x, y, a, b, c, opacity, r, g, b
 ALPHA_MIN = np.float32(1.0 / 255.0)
 ALPHA_MAX = np.float32(0.999)
 T_MIN = np.float32(1e-4)
+# The exp-free path of rasterize_tiles takes splats whose conic has (a + c)(a + c + |b|) < KAPPA_MAX·(ac − b²).
+# Then gsplat's float32 σ is within 4·2⁻²⁴·KAPPA_MAX ≈ 2.4e-5 relative of exact (it can never be negative),
+# so α differs from gsplat's by < 1.4e-4 relative (σ ≤ ln 255 + 0.01 where it matters) and T·(1 − α) by
+# < 3e-4 relative (float32 rounding of α next to 1 − α ≥ 0.001 included). Within these bands of a
+# threshold, several times wider, the decision is redone in float32 exactly as gsplat does.
+KAPPA_MAX = 100.0
+ALPHA_MIN_LO = np.float32(ALPHA_MIN * 0.999)
+ALPHA_MIN_HI = np.float32(ALPHA_MIN * 1.001)
+T_MIN_LO = np.float32(T_MIN * 0.998)
+T_MIN_HI = np.float32(T_MIN * 1.002)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
@@ -126,7 +138,45 @@ def fill_tiles(count, bbox, tiles_x, chunk_offsets, tile_lists):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, image, live, tile_order):
+def splat_factors(count, packed, factors):
+    """Per packed splat: ``factors[k] = (σ_max, e^(−a), e^(−b), e^(−c))``, float64 (see rasterize_tiles).
+
+    σ_max = ln(255·o) + 0.01 in float32: beyond it α < 1/255, so the exp there is skipped.
+    """
+    for k in nb.prange(count):
+        factors[k, 0] = math.log(np.float32(255.0) * packed[k, 5]) + np.float32(0.01)
+        factors[k, 1] = math.exp(-np.float64(packed[k, 2]))
+        factors[k, 2] = math.exp(-np.float64(packed[k, 3]))
+        factors[k, 3] = math.exp(-np.float64(packed[k, 4]))
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _alpha_f32(px, dy, mx, ca, cb, ccdy, o, sigma_max):
+    """gsplat's α in float32 at pixel ``px`` of a row (``ccdy`` = c·dy·dy), or 0 where σ rules it out."""
+    dx = mx - (np.float32(px) + np.float32(0.5))
+    sigma = np.float32(0.5) * (ca * dx * dx + ccdy) + cb * dx * dy
+    if sigma < 0.0 or sigma > sigma_max:
+        return np.float32(0.0)
+    return min(ALPHA_MAX, o * np.float32(math.exp(-sigma)))
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _blend(image, py, px, T, alpha, cr, cg, cbl):
+    """Composite one splat over pixel (py, px) with transmittance ``T``; True when the pixel is done."""
+    next_t = T * (np.float32(1.0) - alpha)
+    if next_t <= T_MIN:
+        image[py, px, 3] = -T
+        return True
+    vis = alpha * T
+    image[py, px, 0] += cr * vis
+    image[py, px, 1] += cg * vis
+    image[py, px, 2] += cbl * vis
+    image[py, px, 3] = next_t
+    return False
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def rasterize_tiles(packed, factors, bbox, tile_starts, tile_lists, tiles_x, background, image, live, tile_order):
     """Composite every tile's list into ``image`` (H, W, 4): RGB over ``background``, A = 1 − T.
 
     Tiles are visited in ``tile_order``: the parallel loop hands each thread a contiguous share
@@ -173,48 +223,97 @@ def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, 
             cr = packed[k, 6]
             cg = packed[k, 7]
             cbl = packed[k, 8]
-            # α ≥ 1/255 needs σ ≤ ln(255·o): on each row that is an interval of dx (a quadratic in dx),
-            # so only the pixels inside the ellipse are visited. The interval is widened by a pixel and
-            # every pixel is still tested exactly, so rounding here never changes the result.
-            sigma_max = math.log(np.float32(255.0) * o) + np.float32(0.01)  # margin: the α test decides
-            inv_a = np.float32(1.0) / ca if ca > 0.0 else np.float32(0.0)
+            sigma_max = np.float32(factors[k, 0])  # beyond it α < 1/255: a cull before the exp
+            # e^(−σ) by forward differences in float64 instead of an exp per pixel. With dx = mx − (px + ½),
+            # dy = my − (py + ½): σ(px+1) − σ(px) = a(½ − dx) − b·dy, which steps by a along a row and by b
+            # down a column; σ(py+1) − σ(py) = c(½ − dy) − b·dx, which steps by c down a column. So from
+            # e^(−σ) and both step factors at the box corner (x0, y0), each row starts with three multiplies
+            # (plus two per pixel it skips) and each pixel costs g ·= r; r ·= e^(−a); the float32 σ is only
+            # computed next to a threshold (see KAPPA_MAX). Used when the conic is well conditioned (so
+            # gsplat's float32 σ is never negative and close to exact), and σ over the box, one pixel past
+            # it included, is ≤ 600 (σ is convex, so that is checked at the corners): every factor then
+            # lies in e^(±600) and the recurrence drifts by ~1e-14 relative. Otherwise: an exp per pixel.
+            a64 = np.float64(ca)
+            b64 = np.float64(cb)
+            c64 = np.float64(cc)
+            dx0 = np.float64(mx) - (np.float64(x0) + 0.5)
+            dy0 = np.float64(my) - (np.float64(y0) + 0.5)
+            dx1 = dx0 - np.float64(x1 + 1 - x0)
+            dy1 = dy0 - np.float64(y1 + 1 - y0)
+            s00 = 0.5 * (a64 * dx0 * dx0 + c64 * dy0 * dy0) + b64 * dx0 * dy0
+            s10 = 0.5 * (a64 * dx1 * dx1 + c64 * dy0 * dy0) + b64 * dx1 * dy0
+            s01 = 0.5 * (a64 * dx0 * dx0 + c64 * dy1 * dy1) + b64 * dx0 * dy1
+            s11 = 0.5 * (a64 * dx1 * dx1 + c64 * dy1 * dy1) + b64 * dx1 * dy1
+            direct = not ((a64 + c64) * (a64 + c64 + abs(b64)) < KAPPA_MAX * (a64 * c64 - b64 * b64) and a64 > 0.0
+                          and max(max(s00, s10), max(s01, s11)) <= 600.0
+                          and a64 < 300.0 and c64 < 300.0 and abs(b64) < 300.0)
+            if direct:
+                g_row = r_row = s_col = q = q_row = q_col = 1.0
+            else:
+                g_row = math.exp(-s00)  # e^(−σ) at (x0, py)
+                r_row = math.exp(a64 * (dx0 - 0.5) + b64 * dy0)  # e^(−(σ(x0+1, py) − σ(x0, py)))
+                s_col = math.exp(c64 * (dy0 - 0.5) + b64 * dx0)  # e^(−(σ(x0, py+1) − σ(x0, py)))
+                q = factors[k, 1]
+                q_row = factors[k, 2]
+                q_col = factors[k, 3]
             for py in range(y0, y1 + 1):
+                g = g_row
+                r = r_row
+                g_row *= s_col
+                s_col *= q_col
+                r_row *= q_row
                 row = py - ty0
                 lo = max(x0, live[t, 0, row])
                 hi = min(x1, live[t, 1, row])
                 if lo > hi:
                     continue
                 dy = my - (np.float32(py) + np.float32(0.5))
-                qb = cb * dy
-                if ca > 0.0 and hi - lo > 2:  # narrow spans: testing the pixels is cheaper
-                    disc = qb * qb - ca * (cc * dy * dy - np.float32(2.0) * sigma_max)
-                    if disc < 0.0:
-                        continue
-                    root = math.sqrt(disc)
-                    lo = max(lo, int(math.floor(mx - (root - qb) * inv_a - np.float32(0.5))) - 1)
-                    hi = min(hi, int(math.ceil(mx + (root + qb) * inv_a - np.float32(0.5))) + 1)
+                for _ in range(lo - x0):
+                    g *= r
+                    r *= q
+                ccdy = cc * dy * dy
                 finished = False
-                for px in range(lo, hi + 1):
-                    T = image[py, px, 3]
-                    if T <= 0.0:
-                        continue
-                    dx = mx - (np.float32(px) + np.float32(0.5))
-                    sigma = np.float32(0.5) * (ca * dx * dx + cc * dy * dy) + cb * dx * dy
-                    if sigma < 0.0 or sigma > sigma_max:
-                        continue
-                    alpha = min(ALPHA_MAX, o * np.float32(math.exp(-sigma)))
-                    if alpha < ALPHA_MIN:
-                        continue
-                    next_t = T * (np.float32(1.0) - alpha)
-                    if next_t <= T_MIN:
-                        image[py, px, 3] = -T
-                        finished = True
-                        continue
-                    vis = alpha * T
-                    image[py, px, 0] += cr * vis
-                    image[py, px, 1] += cg * vis
-                    image[py, px, 2] += cbl * vis
-                    image[py, px, 3] = next_t
+                if direct:
+                    for px in range(lo, hi + 1):
+                        T = image[py, px, 3]
+                        if T <= 0.0:
+                            continue
+                        alpha = _alpha_f32(px, dy, mx, ca, cb, ccdy, o, sigma_max)
+                        if alpha < ALPHA_MIN:
+                            continue
+                        finished |= _blend(image, py, px, T, alpha, cr, cg, cbl)
+                else:
+                    for px in range(lo, hi + 1):
+                        e = g
+                        g *= r
+                        r *= q
+                        T = image[py, px, 3]
+                        if T <= 0.0:
+                            continue
+                        alpha = min(ALPHA_MAX, o * np.float32(e))
+                        if alpha < ALPHA_MIN_LO:  # below 1/255 for gsplat's float32 arithmetic too
+                            continue
+                        # near the α or T threshold, decide with gsplat's float32 arithmetic (see KAPPA_MAX)
+                        if alpha < ALPHA_MIN_HI:
+                            alpha = _alpha_f32(px, dy, mx, ca, cb, ccdy, o, sigma_max)
+                            if alpha < ALPHA_MIN:
+                                continue
+                        next_t = T * (np.float32(1.0) - alpha)
+                        if next_t <= T_MIN_HI:
+                            if next_t > T_MIN_LO:
+                                alpha = _alpha_f32(px, dy, mx, ca, cb, ccdy, o, sigma_max)
+                                if alpha < ALPHA_MIN:
+                                    continue
+                                next_t = T * (np.float32(1.0) - alpha)
+                            if next_t <= T_MIN:
+                                image[py, px, 3] = -T
+                                finished = True
+                                continue
+                        vis = alpha * T
+                        image[py, px, 0] += cr * vis
+                        image[py, px, 1] += cg * vis
+                        image[py, px, 2] += cbl * vis
+                        image[py, px, 3] = next_t
                 if finished:  # shrink this row's live span past pixels that are done
                     a = live[t, 0, row]
                     b = live[t, 1, row]
