@@ -40,19 +40,27 @@ def _fail(meta, status, pos, level, field):
     return -status
 
 
+@nb.njit(cache=True, nogil=True, inline="always")  # on the per-field path of every level
+def _read_tag(buf, pos, end, meta, level):
+    """One field key at ``pos``: (field number, wire type, next pos), or (0, 0, -status) once recorded."""
+    key, next_pos = read_varint(buf, pos, end)
+    if next_pos < 0:
+        return np.int64(0), np.int64(0), _fail(meta, -next_pos, pos, level, 0)
+    field = np.int64(key >> np.uint64(3))
+    if field == 0:
+        return np.int64(0), np.int64(0), _fail(meta, FIELD_NUMBER_ZERO, pos, level, 0)
+    return field, np.int64(key & np.uint64(7)), next_pos
+
+
 @nb.njit(cache=True, nogil=True)
 def _parse_flame(buf, pos, end, row, expr_count, meta):
     for f in range(1, 8):
         meta[M_VALUES + f] = 0
     while pos < end:
         key_pos = pos
-        key, pos = read_varint(buf, pos, end)
+        field, wire, pos = _read_tag(buf, pos, end, meta, LEVEL_FLAME)
         if pos < 0:
-            return _fail(meta, -pos, key_pos, LEVEL_FLAME, 0)
-        field = np.int64(key >> np.uint64(3))
-        wire = np.int64(key & np.uint64(7))
-        if field == 0:
-            return _fail(meta, FIELD_NUMBER_ZERO, key_pos, LEVEL_FLAME, 0)
+            return pos
         if field > 7:
             pos = skip_field(buf, pos, end, wire)
             if pos < 0:
@@ -95,13 +103,9 @@ def _parse_flame(buf, pos, end, row, expr_count, meta):
 def _parse_flame_animation(buf, pos, end, out_bits, expr_count, meta):
     while pos < end:
         key_pos = pos
-        key, pos = read_varint(buf, pos, end)
+        field, wire, pos = _read_tag(buf, pos, end, meta, LEVEL_ANIMATION)
         if pos < 0:
-            return _fail(meta, -pos, key_pos, LEVEL_ANIMATION, 0)
-        field = np.int64(key >> np.uint64(3))
-        wire = np.int64(key & np.uint64(7))
-        if field == 0:
-            return _fail(meta, FIELD_NUMBER_ZERO, key_pos, LEVEL_ANIMATION, 0)
+            return pos
         if field == 1:  # keyframes
             if wire != WT_LEN:
                 return _fail(meta, WRONG_WIRE_TYPE, key_pos, LEVEL_ANIMATION, field)
@@ -135,13 +139,9 @@ def _parse_flame_animation(buf, pos, end, out_bits, expr_count, meta):
 def _parse_response(buf, pos, end, out_bits, expr_count, meta):
     while pos < end:
         key_pos = pos
-        key, pos = read_varint(buf, pos, end)
+        field, wire, pos = _read_tag(buf, pos, end, meta, LEVEL_RESPONSE)
         if pos < 0:
-            return _fail(meta, -pos, key_pos, LEVEL_RESPONSE, 0)
-        field = np.int64(key >> np.uint64(3))
-        wire = np.int64(key & np.uint64(7))
-        if field == 0:
-            return _fail(meta, FIELD_NUMBER_ZERO, key_pos, LEVEL_RESPONSE, 0)
+            return pos
         if field == 1 or field == 2 or field == 4:
             if wire != WT_LEN:
                 return _fail(meta, WRONG_WIRE_TYPE, key_pos, LEVEL_RESPONSE, field)
@@ -182,16 +182,12 @@ def decode_animation_kernel(buf, out_bits, expr_count, meta):
     oneof = 0  # the data member seen last: a later different member clears the animation, as in protobuf
     while pos < end:
         key_pos = pos
-        key, pos = read_varint(buf, pos, end)
+        field, wire, pos = _read_tag(buf, pos, end, meta, LEVEL_MESSAGE)
         if pos < 0:
-            meta[M_STATUS] = -_fail(meta, -pos, key_pos, LEVEL_MESSAGE, 0)
+            meta[M_STATUS] = -pos
             return
-        field = np.int64(key >> np.uint64(3))
-        wire = np.int64(key & np.uint64(7))
         status = 0
-        if field == 0:
-            status = _fail(meta, FIELD_NUMBER_ZERO, key_pos, LEVEL_MESSAGE, 0)
-        elif field == 1:
+        if field == 1:
             if wire != WT_VARINT:
                 status = _fail(meta, WRONG_WIRE_TYPE, key_pos, LEVEL_MESSAGE, field)
             else:
