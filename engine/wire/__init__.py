@@ -1,7 +1,9 @@
-"""The Motion Server wire protocol: protobuf messages, helpers, and the numba animation codec."""
+"""The Motion Server wire protocol: protobuf messages, helpers, the protocol's codes, and the numba animation codec."""
 
 from __future__ import annotations
 
 from .codec import AnimationDecoder, DecodedAnimation, decode_animation, encode_animation
+from .codes import CloseCode, ServerErrorCode
 
-__all__ = ["AnimationDecoder", "DecodedAnimation", "decode_animation", "encode_animation"]
+__all__ = ["AnimationDecoder", "CloseCode", "DecodedAnimation", "ServerErrorCode", "decode_animation",
+           "encode_animation"]

@@ -15,6 +15,7 @@ from google.protobuf.message import DecodeError
 from ..config import SAMPLE_RATES
 from ..errors import AvatarError, ErrorCode
 from . import message_pb2 as pb
+from .codes import ServerErrorCode
 from .flame_fields import FLAME_FIELDS
 
 MessageType = pb.MessageType
@@ -29,15 +30,15 @@ _PAYLOAD_OF_TYPE = {
     pb.MESSAGE_TYPE_CLIENT_INTERRUPT: "client_interrupt",
 }
 
-# Numeric SERVER_ERROR codes of protocol.md (gRPC-style plus the service's and this project's own).
-ERROR_INVALID_ARGUMENT = 3
-ERROR_UNAVAILABLE = 14
-ERROR_UNAUTHENTICATED = 16
-ERROR_INSUFFICIENT_BALANCE = 4001
-ERROR_SESSION_DURATION_EXCEEDED = 4002
-ERROR_AVATAR_UNKNOWN = 4101
-ERROR_SAMPLE_RATE_UNSUPPORTED = 4102
-ERROR_CONCURRENT_LIMIT = 4103
+# The older spelling of a few ServerErrorCode members, kept for existing imports.
+ERROR_INVALID_ARGUMENT = ServerErrorCode.INVALID_ARGUMENT
+ERROR_UNAVAILABLE = ServerErrorCode.UNAVAILABLE
+ERROR_UNAUTHENTICATED = ServerErrorCode.UNAUTHENTICATED
+ERROR_INSUFFICIENT_BALANCE = ServerErrorCode.INSUFFICIENT_BALANCE
+ERROR_SESSION_DURATION_EXCEEDED = ServerErrorCode.SESSION_DURATION_EXCEEDED
+ERROR_AVATAR_UNKNOWN = ServerErrorCode.AVATAR_UNKNOWN
+ERROR_SAMPLE_RATE_UNSUPPORTED = ServerErrorCode.SAMPLE_RATE_UNSUPPORTED
+ERROR_CONCURRENT_LIMIT = ServerErrorCode.CONCURRENT_LIMIT
 
 
 def configure_session(sample_rate: int, *, audio_format: int = pb.AUDIO_FORMAT_PCM_S16LE, bitrate: int = 0,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.config import SAMPLE_RATES
-from engine.motion import layout
+from engine.kit import SAMPLE_RATES, layout
 
 from .features import Spectrum
 from .kernel import GAP_INDEX, new_state, reset_round, speech_keyframes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import engine
-from engine.contracts.renderer import ProbeResult
+from engine.kit import ProbeResult
 
 
 def probe() -> ProbeResult:

@@ -15,7 +15,7 @@ class WindowOutput:
     def __init__(self, window: Any) -> None:
         import wgpu
 
-        from engine.render.present import SurfacePresenter
+        from engine.kit import SurfacePresenter
 
         self._wgpu = wgpu
         adapter = wgpu.gpu.request_adapter_sync(power_preference="low-power")

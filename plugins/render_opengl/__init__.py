@@ -4,7 +4,7 @@ headless on surfaceless EGL, windowed through glfw."""
 from __future__ import annotations
 
 import engine
-from engine.contracts.renderer import ProbeResult
+from engine.kit import ProbeResult
 
 
 def probe() -> ProbeResult:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from engine import AvatarError, ErrorCode
-from engine.render.instances import INSTANCE_BYTES, InstanceBuffer
+from engine.kit import INSTANCE_BYTES, InstanceBuffer
 
 from . import shaders
 from .gl import GL, PLATFORM_ERROR

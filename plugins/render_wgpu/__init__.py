@@ -4,7 +4,7 @@ or Mesa's lavapipe in software)."""
 from __future__ import annotations
 
 import engine
-from engine.contracts.renderer import ProbeResult
+from engine.kit import ProbeResult
 
 _HARDWARE = {"DiscreteGPU", "IntegratedGPU", "VirtualGPU"}
 

@@ -14,7 +14,7 @@ import numpy as np
 import wgpu
 
 from engine import AvatarError, ErrorCode
-from engine.render.instances import INSTANCE_BYTES, InstanceBuffer
+from engine.kit import INSTANCE_BYTES, InstanceBuffer
 
 from . import shaders
 
@@ -53,7 +53,7 @@ class WgpuRenderer:
             self._adapter, self._device = request_device()
             self._build_pipelines()
         if window is not None:
-            from engine.render.present import SurfacePresenter
+            from engine.kit import SurfacePresenter
 
             self._presenter = SurfacePresenter(self._adapter, self._device, window)
         self.resize(width, height)

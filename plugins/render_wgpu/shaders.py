@@ -1,4 +1,4 @@
-"""WGSL for the wgpu backend: splat quads and the background fill (the window blit is engine.render.present)."""
+"""WGSL for the wgpu backend: splat quads and the background fill (the window blit is engine.kit.SurfacePresenter)."""
 
 SPLATS = """
 struct Params { size: vec4<f32>, background: vec4<f32> };

@@ -12,8 +12,7 @@ import wave
 import numpy as np
 
 import engine
-from engine.playback.simulated import SimulatedSink
-from engine.playback.sink import DEFAULT_CAPACITY_S
+from engine.kit import DEFAULT_CAPACITY_S, SimulatedSink
 
 
 class FileSink(SimulatedSink):

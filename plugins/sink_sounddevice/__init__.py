@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 import engine
-from engine.playback.sink import DEFAULT_CAPACITY_S, RingSink
+from engine.kit import DEFAULT_CAPACITY_S, RingSink
 
 log = logging.getLogger("facecast.sink.sounddevice")
 

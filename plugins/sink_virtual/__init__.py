@@ -1,4 +1,4 @@
-"""The ``virtual`` audio sink: ``engine.playback.simulated.SimulatedSink`` — a device with no hardware.
+"""The ``virtual`` audio sink: ``engine.kit.SimulatedSink`` — a device with no hardware.
 
 Options: ``real_time`` (False: the caller calls ``advance(n)``; True: a thread paces it by the
 monotonic clock), ``latency`` seconds, ``block`` samples per simulated callback, ``capacity_s``.
@@ -7,7 +7,7 @@ monotonic clock), ``latency`` seconds, ``block`` samples per simulated callback,
 from __future__ import annotations
 
 import engine
-from engine.playback.simulated import SimulatedSink
+from engine.kit import SimulatedSink
 
 
 def make_virtual_sink(sample_rate: int, **options) -> SimulatedSink:

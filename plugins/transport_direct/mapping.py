@@ -1,31 +1,34 @@
-"""Server error codes and WebSocket close codes → the SDK's ``ErrorCode`` (engine/server/codes.py lists them)."""
+"""Server error codes and WebSocket close codes (``engine.wire.codes``) → the SDK's ``ErrorCode``."""
 
 from __future__ import annotations
 
-from engine.errors import AvatarError, ErrorCode
+from engine import AvatarError, ErrorCode
+from engine.kit import CloseCode, ServerErrorCode as S
 
 SERVER_CODES = {
-    3: ErrorCode.serverError,  # invalid argument: our own message was refused
-    14: ErrorCode.serverError,  # unavailable
-    16: ErrorCode.sessionTokenInvalid,
-    4001: ErrorCode.insufficientBalance,
-    4002: ErrorCode.sessionTimeout,  # session duration exceeded
-    4101: ErrorCode.avatarIDUnrecognized,
-    4102: ErrorCode.playbackInitFailed,  # unsupported sample rate
-    4103: ErrorCode.concurrentLimitExceeded,
-    4104: ErrorCode.appIDUnrecognized,
-    4105: ErrorCode.sessionTokenExpired,
-    4106: ErrorCode.serverError,  # message too large
-    4107: ErrorCode.serverError,  # audio per round over the limit
-    4108: ErrorCode.sessionTimeout,  # idle
-    4109: ErrorCode.playbackInitFailed,  # unsupported audio format / egress
+    S.INVALID_ARGUMENT: ErrorCode.serverError,  # our own message was refused
+    S.UNAVAILABLE: ErrorCode.serverError,
+    S.UNAUTHENTICATED: ErrorCode.sessionTokenInvalid,
+    S.INSUFFICIENT_BALANCE: ErrorCode.insufficientBalance,
+    S.SESSION_DURATION_EXCEEDED: ErrorCode.sessionTimeout,
+    S.AVATAR_UNKNOWN: ErrorCode.avatarIDUnrecognized,
+    S.SAMPLE_RATE_UNSUPPORTED: ErrorCode.playbackInitFailed,
+    S.CONCURRENT_LIMIT: ErrorCode.concurrentLimitExceeded,
+    S.APP_UNKNOWN: ErrorCode.appIDUnrecognized,
+    S.TOKEN_EXPIRED: ErrorCode.sessionTokenExpired,
+    S.MESSAGE_TOO_LARGE: ErrorCode.serverError,
+    S.ROUND_AUDIO_LIMIT: ErrorCode.serverError,
+    S.IDLE_TIMEOUT: ErrorCode.sessionTimeout,
+    S.AUDIO_FORMAT_UNSUPPORTED: ErrorCode.playbackInitFailed,
 }
 # Refusals a reconnect cannot fix: the app must change something (token, App ID, avatar) first.
 FATAL = frozenset({ErrorCode.sessionTokenInvalid, ErrorCode.sessionTokenExpired, ErrorCode.appIDUnrecognized,
                    ErrorCode.avatarIDUnrecognized, ErrorCode.concurrentLimitExceeded,
                    ErrorCode.insufficientBalance, ErrorCode.playbackInitFailed, ErrorCode.sessionTimeout})
-CLOSE_TOKEN_EXPIRED = 4010
-CLOSE_ABNORMAL = 1006  # no close frame: the connection dropped
+_DROPPED = frozenset({None, CloseCode.ABNORMAL, CloseCode.INTERNAL_ERROR, CloseCode.MESSAGE_TOO_BIG,
+                      CloseCode.PROTOCOL_ERROR, CloseCode.UNSUPPORTED_DATA, CloseCode.INVALID_PAYLOAD})
+_RETRYABLE = frozenset({None, CloseCode.ABNORMAL, CloseCode.GOING_AWAY, CloseCode.INTERNAL_ERROR,
+                        CloseCode.SERVICE_RESTART, CloseCode.TRY_AGAIN_LATER, CloseCode.BAD_GATEWAY})
 
 
 def server_error(code: int, message: str) -> AvatarError:
@@ -35,10 +38,10 @@ def server_error(code: int, message: str) -> AvatarError:
 
 def close_error(code: int | None, reason: str) -> AvatarError:
     """The error for a close the client did not ask for and no SERVER_ERROR explained."""
-    if code == CLOSE_TOKEN_EXPIRED:
+    if code == CloseCode.TOKEN_EXPIRED:
         return AvatarError(ErrorCode.sessionTokenExpired,
                            "the session token expired during the session; set a new one and start again")
-    if code in (None, CLOSE_ABNORMAL, 1011, 1009, 1002, 1003, 1007):
+    if code in _DROPPED:
         return AvatarError(ErrorCode.websocketClosedAbnormally,
                            f"the Motion Server connection dropped (close code {code}{': ' + reason if reason else ''})")
     return AvatarError(ErrorCode.websocketClosedUnexpected,
@@ -47,4 +50,8 @@ def close_error(code: int | None, reason: str) -> AvatarError:
 
 def is_retryable_close(code: int | None) -> bool:
     """Drops and restarts are worth a reconnect; a deliberate close with a reason is not."""
-    return code in (None, CLOSE_ABNORMAL, 1001, 1011, 1012, 1013, 1014)
+    return code in _RETRYABLE
+
+
+def is_token_expiry(code: int | None) -> bool:
+    return code == CloseCode.TOKEN_EXPIRED

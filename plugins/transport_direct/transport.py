@@ -12,13 +12,10 @@ from urllib.parse import urlencode
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
-from engine.contracts import TransportContext
-from engine.enums import ConnectionState
-from engine.errors import AvatarError, ErrorCode
-from engine.wire import message_pb2 as pb
-from engine.wire.messages import audio_input, configure_session, interrupt, parse_message
+from engine.kit import (AvatarError, ConnectionState, ErrorCode, MessageType, TransportContext, audio_input,
+                        configure_session, interrupt, parse_message)
 
-from .mapping import FATAL, close_error, is_retryable_close, server_error
+from .mapping import FATAL, close_error, is_retryable_close, is_token_expiry, server_error
 from .replay import RoundReplay
 
 log = logging.getLogger("facecast.transport.direct")
@@ -179,10 +176,10 @@ class DirectTransport:
         except asyncio.CancelledError:
             ws.transport.abort()  # cancelled mid-handshake (the connect deadline): drop the socket now
             raise
-        if reply.type == pb.MESSAGE_TYPE_SERVER_ERROR:
+        if reply.type == MessageType.MESSAGE_TYPE_SERVER_ERROR:
             await ws.close()
             raise server_error(reply.server_error.code, reply.server_error.message)
-        if reply.type != pb.MESSAGE_TYPE_SERVER_CONFIRM_SESSION or not reply.server_confirm_session.connection_id:
+        if reply.type != MessageType.MESSAGE_TYPE_SERVER_CONFIRM_SESSION or not reply.server_confirm_session.connection_id:
             await ws.close()
             raise AvatarError(ErrorCode.serverError, "the Motion Server answered configure without a confirm")
         self.connection_id = reply.server_confirm_session.connection_id
@@ -212,7 +209,7 @@ class DirectTransport:
         if self._fatal is not None or not is_retryable_close(code):
             if self._fatal is None:
                 self.ctx.listener.on_error(close_error(code, reason))
-            self._set_state(ConnectionState.failed if self._fatal or code == 4010 else ConnectionState.disconnected)
+            self._set_state(ConnectionState.failed if self._fatal or is_token_expiry(code) else ConnectionState.disconnected)
             return False
         self.ctx.listener.on_error(close_error(code, reason))
         self._set_state(ConnectionState.connecting)
@@ -247,14 +244,14 @@ class DirectTransport:
         except AvatarError as exc:
             self.ctx.listener.on_error(exc)
             return
-        if msg.type == pb.MESSAGE_TYPE_SERVER_RESPONSE_ANIMATION:
+        if msg.type == MessageType.MESSAGE_TYPE_SERVER_RESPONSE_ANIMATION:
             body = msg.server_response_animation
             if body.req_id in self._interrupted:
                 return
             if body.end:
                 self._replay.finished(body.req_id)
             self.ctx.listener.on_animation(data)
-        elif msg.type == pb.MESSAGE_TYPE_SERVER_ERROR:
+        elif msg.type == MessageType.MESSAGE_TYPE_SERVER_ERROR:
             error = server_error(msg.server_error.code, msg.server_error.message)
             if error.code in FATAL:
                 self._fatal = error
