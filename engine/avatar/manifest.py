@@ -19,8 +19,10 @@ from .model import CameraConfig
 FORMAT = "facecast.avatar"
 FORMAT_VERSION = 1
 HEAD, GAUSSIANS, IDLE, GAUSSIANS_COMPRESSED = "head.npz", "gaussians.npz", "idle.npz", "gaussians_compressed.npz"
+SH = "sh.npz"  # spherical-harmonic colour coefficients; present exactly when sh_degree > 0
+MAX_SH_DEGREE = 3
 REQUIRED_ASSETS = (HEAD, GAUSSIANS, IDLE)
-OPTIONAL_ASSETS = (GAUSSIANS_COMPRESSED,)
+OPTIONAL_ASSETS = (GAUSSIANS_COMPRESSED, SH)
 MAX_ASSET_BYTES = 512 << 20
 MAX_VERTICES = 1 << 20
 MAX_GAUSSIANS = 4 << 20
@@ -48,6 +50,7 @@ class Manifest:
     idle_frames: int
     camera: CameraConfig
     assets: dict[str, AssetEntry]
+    sh_degree: int = 0
 
     @property
     def content_hash(self) -> str:
@@ -73,6 +76,7 @@ class Manifest:
             "camera": {"position": list(cam.position), "target": list(cam.target), "up": list(cam.up),
                        "fov": cam.fov, "near": cam.near, "far": cam.far},
             "assets": {n: attrs.asdict(e) for n, e in sorted(self.assets.items())},
+            **({"sh_degree": self.sh_degree} if self.sh_degree else {}),  # absent = 0: older packages unchanged
         }
 
 
@@ -161,6 +165,11 @@ def parse_manifest(data: bytes | str | dict) -> Manifest:
         raise _bad(f"'name' must be a non-empty string of at most 200 characters, not {name!r}")
     if data.get("motion_fps") != layout.MOTION_FPS or isinstance(data.get("motion_fps"), bool):
         raise _bad(f"'motion_fps' must be {layout.MOTION_FPS}, not {data.get('motion_fps')!r}")
+    sh_degree = _int(data, "sh_degree", 0, MAX_SH_DEGREE) if "sh_degree" in data else 0
+    assets = _assets(data.get("assets"))
+    if (sh_degree > 0) != (SH in assets):
+        raise _bad(f"sh_degree is {sh_degree} but {SH} is {'listed' if SH in assets else 'missing'}; "
+                   f"a package carries {SH} exactly when sh_degree is 1..{MAX_SH_DEGREE}")
     return Manifest(
         id=avatar_id,
         name=name,
@@ -171,7 +180,8 @@ def parse_manifest(data: bytes | str | dict) -> Manifest:
         gaussian_count=_int(data, "gaussian_count", 1, MAX_GAUSSIANS),
         idle_frames=_int(data, "idle_frames", 1, MAX_IDLE_FRAMES),
         camera=_camera(data.get("camera")),
-        assets=_assets(data.get("assets")),
+        assets=assets,
+        sh_degree=sh_degree,
     )
 
 

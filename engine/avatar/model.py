@@ -57,6 +57,9 @@ class GaussianSet:
     - ``local_log_scale`` float32 (N, 3) log of the scale in units of k
     - ``opacity``     float32 (N,)   in [0, 1]
     - ``color``       float32 (N, 3) RGB in [0, 1] (SH degree 0)
+    - ``sh``          float32 (N, (d+1)², 3) or None: real spherical-harmonic coefficients of degree d ≤ 3
+      (3D Gaussian Splatting's basis and order, DC first), for view-dependent colour; ``color`` is their
+      degree-0 value, used where SH is off
     """
 
     parent: np.ndarray
@@ -65,10 +68,16 @@ class GaussianSet:
     local_log_scale: np.ndarray
     opacity: np.ndarray
     color: np.ndarray
+    sh: np.ndarray | None = None
 
     @property
     def count(self) -> int:
         return int(self.parent.shape[0])
+
+    @property
+    def sh_degree(self) -> int:
+        """Degree of ``sh`` (0 without SH coefficients)."""
+        return 0 if self.sh is None else int(round(self.sh.shape[1] ** 0.5)) - 1
 
 
 @attrs.frozen

@@ -14,14 +14,16 @@ import zipfile
 from pathlib import Path
 from typing import Callable
 
+import attrs
 import numpy as np
 
 from ..errors import AvatarError, ErrorCode
 from .avatar import Avatar
 from .compression import compress_gaussians, decompress_gaussians
-from .manifest import (GAUSSIANS, GAUSSIANS_COMPRESSED, HEAD, IDLE, AssetEntry, Manifest, manifest_json,
+from .manifest import (GAUSSIANS, GAUSSIANS_COMPRESSED, HEAD, IDLE, SH, AssetEntry, Manifest, manifest_json,
                        parse_manifest)
 from .npzio import arrays_digest, npz_bytes, read_npz
+from .sh_arrays import sh_arrays, sh_from_arrays
 from .validate import GAUSSIAN_KEYS, HEAD_KEYS, bad, gaussians_from_arrays, head_from_arrays, idle_from_arrays
 from .zipsafe import SafeZip
 
@@ -39,6 +41,8 @@ def asset_arrays(avatar: Avatar, compressed: bool = True) -> dict[str, dict[str,
     }
     if compressed:
         out[GAUSSIANS_COMPRESSED] = compress_gaussians(gs)
+    if gs.sh is not None:
+        out[SH] = sh_arrays(gs.sh)
     return out
 
 
@@ -56,6 +60,7 @@ def package_files(avatar: Avatar, compressed: bool = True) -> dict[str, bytes]:
         expression_count=avatar.head.expression_count, vertex_count=avatar.head.vertex_count,
         face_count=int(avatar.head.faces.shape[0]), gaussian_count=avatar.gaussians.count,
         idle_frames=int(avatar.idle.shape[0]), camera=avatar.camera, assets=entries,
+        sh_degree=avatar.gaussians.sh_degree,
     )
     files[MANIFEST] = manifest_json(manifest)
     return files
@@ -83,6 +88,8 @@ def write_package(avatar: Avatar, out_dir: str | os.PathLike, compressed: bool =
             _atomic_write(out / name, data)
     if not compressed:
         (out / GAUSSIANS_COMPRESSED).unlink(missing_ok=True)
+    if SH not in files:
+        (out / SH).unlink(missing_ok=True)
     _atomic_write(out / MANIFEST, files[MANIFEST])
     return parse_manifest(files[MANIFEST])
 
@@ -114,7 +121,7 @@ def verify_file(manifest: Manifest, name: str, data: bytes, code: ErrorCode) -> 
 def needed_assets(manifest: Manifest, use_compressed_model: bool) -> list[str]:
     """The asset files a load reads (the compressed set when asked for and present, else the full one)."""
     gaussians = GAUSSIANS_COMPRESSED if use_compressed_model and GAUSSIANS_COMPRESSED in manifest.assets else GAUSSIANS
-    return [HEAD, gaussians, IDLE]
+    return [HEAD, gaussians, IDLE] + ([SH] if manifest.sh_degree else [])
 
 
 def avatar_from_files(manifest: Manifest, read: Callable[[str], bytes], use_compressed_model: bool = False,
@@ -133,6 +140,8 @@ def avatar_from_files(manifest: Manifest, read: Callable[[str], bytes], use_comp
         gaussians = decompress_gaussians(arrays[GAUSSIANS_COMPRESSED], m.gaussian_count, m.face_count)
     else:
         gaussians = gaussians_from_arrays(arrays[GAUSSIANS], m.gaussian_count, m.face_count)
+    if SH in arrays:
+        gaussians = attrs.evolve(gaussians, sh=sh_from_arrays(arrays[SH], m.gaussian_count, m.sh_degree))
     idle = idle_from_arrays(arrays[IDLE], m.idle_frames, m.expression_count)
     return Avatar(id=m.id, name=m.name, head=head, gaussians=gaussians, idle=idle, camera=m.camera,
                   motion_fps=m.motion_fps, content_hash=m.content_hash,

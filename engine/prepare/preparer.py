@@ -19,6 +19,7 @@ from .bind import bind_world, triangle_frames
 from .deform import Deformer
 from .frame import CameraArguments, PreparedFrame
 from .project import extents_of, local_factors, project_mesh
+from .sh import ShShader
 from .sort import RadixSorter
 
 
@@ -37,11 +38,13 @@ class AvatarPreparer:
 
     Splats are stored sorted by parent triangle (and cut to ``max_splats``), so frame row i is not
     Gaussian i of the avatar's set; ``splat_index[i]`` says which Gaussian it is. ``threads`` caps the
-    numba threads its kernels use (default: numba's setting for the calling thread).
+    numba threads its kernels use (default: numba's setting for the calling thread). ``sh_degree`` caps the
+    spherical-harmonic degree of view-dependent colour (None: all the set carries; 0: base colours only).
     """
 
     def __init__(self, head: HeadModel, gaussians: GaussianSet, max_splats: int | None = None,
-                 near_plane: float = 0.01, far_plane: float = 1e10, threads: int | None = None) -> None:
+                 near_plane: float = 0.01, far_plane: float = 1e10, threads: int | None = None,
+                 sh_degree: int | None = None) -> None:
         if threads is not None and not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
             raise AvatarError(ErrorCode.playbackInitFailed,
                               f"threads must be 1..{numba.config.NUMBA_NUM_THREADS} (or None for all), not {threads!r}")
@@ -75,6 +78,9 @@ class AvatarPreparer:
         self._depths = np.zeros(n, dtype=np.float32)
         self._opacities = np.ascontiguousarray(gaussians.opacity[keep], dtype=np.float32)
         self._colors = np.ascontiguousarray(gaussians.color[keep], dtype=np.float32)
+        degree = gaussians.sh_degree if sh_degree is None else min(max(int(sh_degree), 0), gaussians.sh_degree)
+        self._sh = ShShader(gaussians.sh[keep], degree) if degree > 0 else None
+        self.sh_degree = degree
 
     @property
     def splat_count(self) -> int:
@@ -102,10 +108,12 @@ class AvatarPreparer:
                          self._extents, self._camera.cam, int(width), int(height), self._means2d, self._conics,
                          self._radii, self._depths, self._visible)
             count = self._sorter.sort_visible(self._depths, self._visible, self._order)
+            colors = self._colors if self._sh is None else self._sh(self._means2d, self._depths, self._radii,
+                                                                    self._camera.viewmat, self._camera.cam)
         finally:
             numba.set_num_threads(previous)
         return PreparedFrame(int(width), int(height), count, self._order, self._means2d, self._conics, self._radii,
-                             self._depths, self._opacities, self._colors)
+                             self._depths, self._opacities, colors)
 
     def bound_gaussians(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """World means (N,3), quaternions (N,4, w first) and scales (N,3) for the latest pose (new arrays)."""
