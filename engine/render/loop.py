@@ -21,7 +21,7 @@ import numpy as np
 from ..enums import RenderQuality
 from .bounds import frame_bounds
 from .camera import AvatarTransform, intrinsics, look_at_viewmat
-from .quality import backing_size, splat_budget
+from .quality import backing_size, sh_degree, splat_budget
 
 log = logging.getLogger("facecast.render")
 
@@ -127,7 +127,9 @@ class RenderLoop:
         self._bounds_buf = np.zeros(4, np.float64)
         self._camera_key = None
         self._budget = splat_budget(self._avatar.gaussians.count, self.state.quality)
-        self._preparer = self._make_preparer(self._avatar.head, self._avatar.gaussians, max_splats=self._budget)
+        self._sh_degree = sh_degree(self.state.quality)
+        self._preparer = self._make_preparer(self._avatar.head, self._avatar.gaussians, max_splats=self._budget,
+                                             sh_degree=self._sh_degree)
 
     def _teardown(self) -> None:
         try:
@@ -195,10 +197,11 @@ class RenderLoop:
         if (w, h) != self.render_size:
             self._renderer.resize(w, h)
             self.render_size = (w, h)
-        budget = splat_budget(self._avatar.gaussians.count, state.quality)
-        if budget != self._budget:
-            self._budget = budget
-            self._preparer = self._make_preparer(self._avatar.head, self._avatar.gaussians, max_splats=budget)
+        budget, degree = splat_budget(self._avatar.gaussians.count, state.quality), sh_degree(state.quality)
+        if (budget, degree) != (self._budget, self._sh_degree):
+            self._budget, self._sh_degree = budget, degree
+            self._preparer = self._make_preparer(self._avatar.head, self._avatar.gaussians, max_splats=budget,
+                                                 sh_degree=degree)
         view = self._view_ref()
         if view is None:
             self._stop = True

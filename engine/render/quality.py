@@ -9,10 +9,8 @@ from ..enums import RenderQuality
 
 @attrs.frozen
 class QualityTier:
-    """Concrete knobs of one tier: backing-buffer scale and the share of Gaussians drawn.
-
-    ``sh_degree`` is 0 on every tier: avatar packages carry base colours only.
-    """
+    """Concrete knobs of one tier: backing-buffer scale, the share of Gaussians drawn, and the highest
+    spherical-harmonic degree of view-dependent colour (capped by what the avatar carries)."""
 
     resolution_scale: float
     splat_fraction: float
@@ -20,9 +18,9 @@ class QualityTier:
 
 
 TIERS = {
-    RenderQuality.standard: QualityTier(resolution_scale=0.5, splat_fraction=0.5),
-    RenderQuality.high: QualityTier(resolution_scale=0.75, splat_fraction=0.75),
-    RenderQuality.ultra: QualityTier(resolution_scale=1.0, splat_fraction=1.0),
+    RenderQuality.standard: QualityTier(resolution_scale=0.5, splat_fraction=0.5, sh_degree=0),
+    RenderQuality.high: QualityTier(resolution_scale=0.75, splat_fraction=0.75, sh_degree=1),
+    RenderQuality.ultra: QualityTier(resolution_scale=1.0, splat_fraction=1.0, sh_degree=3),
 }
 
 
@@ -47,3 +45,8 @@ def splat_budget(count: int, quality: RenderQuality) -> int | None:
     """How many Gaussians the preparer may draw (None = all)."""
     fraction = TIERS[quality].splat_fraction
     return None if fraction >= 1.0 else max(1, int(count * fraction))
+
+
+def sh_degree(quality: RenderQuality) -> int:
+    """The highest SH degree the tier evaluates (the preparer caps it at the avatar's own)."""
+    return TIERS[quality].sh_degree
