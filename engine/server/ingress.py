@@ -81,7 +81,8 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
         return ws
     session = IngressSession(ws, app_id=app_id, avatar_id=avatar_id, expression_count=expression_count,
                              token_expires_at=claims.expires_at, limits=server.limits,
-                             generator_factory=server.generator_factory, seed=server.next_seed())
+                             generator_factory=server.generator_factory, seed=server.next_seed(),
+                             abort=lambda: request.transport is not None and request.transport.abort())
     server.add_session(session)
     log.info("session %s opened for app %s, avatar %s", session.connection_id, app_id, avatar_id)
     try:

@@ -14,6 +14,7 @@ class Limits:
     max_session_s: float = 3600.0  # wall-clock length of one session
     idle_timeout_s: float = 300.0  # no protocol message for this long closes the session (pings do not count)
     configure_timeout_s: float = 10.0  # the configure message must arrive this soon after the upgrade
+    send_timeout_s: float = 10.0  # a peer that takes no bytes of a message for this long is disconnected
     max_sessions_per_app: int = 64  # concurrent ingress sessions of one App ID
 
     def __attrs_post_init__(self) -> None:

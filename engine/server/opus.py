@@ -3,17 +3,26 @@
 Ogg pages are split into packets here (the format is a few fixed fields and a lacing table);
 PyAV's libopus decodes the packets, and its resampler converts to the session's sample rate.
 The ``OpusHead`` pre-skip (encoder delay) is dropped so keyframe i still covers the i-th 40 ms
-of the speech. Bounded: at most one partial page and one partial packet are buffered.
+of the speech.
+
+Decoding is pulled in bounded steps: a few hundred bytes of Ogg can describe hours of audio
+(each two-byte packet may stand for 120 ms), so ``push`` only buffers and ``pull`` decodes at most
+:data:`STEP_PACKETS` packets or about :data:`STEP_SAMPLES` samples at 48 kHz. The caller checks
+its limits between steps and yields to the event loop. At most one partial page and one partial
+packet are held besides the pushed bytes.
 """
 
 from __future__ import annotations
 
 import struct
+from collections import deque
 
 import numpy as np
 
 MAX_PAGE_BYTES = 27 + 255 + 255 * 255
 OPUS_RATE = 48000
+STEP_PACKETS = 64  # parsing and decoding this many packets takes a few ms at most
+STEP_SAMPLES = OPUS_RATE // 2  # ... and so does decoding and resampling half a second of audio
 
 
 class OggOpusError(ValueError):
@@ -21,11 +30,12 @@ class OggOpusError(ValueError):
 
 
 class OggOpusDecoder:
-    """``feed(bytes) -> int16 samples`` at ``sample_rate`` for one round's Ogg Opus stream."""
+    """``push(bytes)`` then ``pull()`` int16 samples at ``sample_rate`` until ``pending`` is False."""
 
     def __init__(self, sample_rate: int) -> None:
         self.sample_rate = sample_rate
         self._buffer = bytearray()
+        self._queue: deque[bytes] = deque()  # complete packets of pages already parsed
         self._packet = bytearray()  # a packet continued on the next page
         self._packets_seen = 0
         self._codec = None
@@ -36,53 +46,95 @@ class OggOpusDecoder:
         self._end: int | None = None  # the stream's length at 48 kHz, from the last page's granule position
         self._serial: int | None = None
 
-    def feed(self, data: bytes) -> np.ndarray:
+    def push(self, data: bytes) -> None:
+        """Buffer a chunk of the stream; nothing is decoded yet."""
         self._buffer += data
+
+    @property
+    def pending(self) -> bool:
+        """Whether ``pull`` may return more: a parsed packet is queued or a whole page is buffered."""
+        return bool(self._queue) or self._page_length() is not None
+
+    def pull(self) -> np.ndarray:
+        """Decode one bounded step of what was pushed (an empty array when nothing is complete)."""
+        out: list[np.ndarray] = []
+        samples = packets = 0
+        while packets < STEP_PACKETS and samples < STEP_SAMPLES:
+            if not self._queue and not self._parse_page():
+                break
+            packets += 1
+            for pcm in self._on_packet(self._queue.popleft()):
+                samples += pcm.size * OPUS_RATE // self.sample_rate
+                out.append(pcm)
+        return np.concatenate(out) if out else np.zeros(0, np.int16)
+
+    def feed(self, data: bytes) -> np.ndarray:
+        """``push`` then ``pull`` until nothing is pending: everything decodable, in one call (unbounded)."""
+        self.push(data)
         out = []
-        for packet in self._packets():
-            out.extend(self._on_packet(packet))
+        while self.pending:
+            out.append(self.pull())
         return np.concatenate(out) if out else np.zeros(0, np.int16)
 
     def finish(self) -> np.ndarray:
-        """The samples the resampler still holds; call once the round's last bytes were fed."""
+        """The samples the resampler still holds; call once the round's last bytes were pushed and pulled.
+
+        Raises :class:`OggOpusError` if the stream stops inside a page or a packet (a truncated upload).
+        """
+        if self._buffer or self._packet:
+            held = len(self._buffer) + len(self._packet)
+            raise OggOpusError(f"the Ogg stream ends inside a page or packet ({held} bytes left over); "
+                               "the upload was truncated — send whole pages")
         if self._resampler is None:
             return np.zeros(0, np.int16)
         out = [f.to_ndarray().reshape(-1).astype(np.int16, copy=False) for f in self._resampler.resample(None)]
         return np.concatenate(out) if out else np.zeros(0, np.int16)
 
-    def _packets(self):
+    # -- Ogg framing ------------------------------------------------------------------------------
+
+    def _page_length(self) -> int | None:
+        """Length of the whole page at the buffer's start, None if it has not fully arrived."""
         buf = self._buffer
-        while len(buf) >= 27:
-            if buf[:4] != b"OggS" or buf[4] != 0:
+        if len(buf) < 27:
+            if buf[:5] != b"OggS\x00"[:len(buf)]:  # refuse garbage before the whole header is in
                 raise OggOpusError("not an Ogg page (no 'OggS' capture pattern)")
-            segments = buf[26]
-            header = 27 + segments
-            if len(buf) < header:
-                return
-            lacing = buf[27:header]
-            end = header + sum(lacing)
-            if len(buf) < end:
-                return
-            serial = struct.unpack_from("<I", buf, 14)[0]
-            if self._serial is None:
-                self._serial = serial
-            elif serial != self._serial:
-                raise OggOpusError("one round carries one Ogg stream; this page belongs to another (chained or "
-                                   "multiplexed streams are not supported)")
-            if buf[5] & 0x04:  # end of stream: its granule position is the exact length (plus pre-skip)
-                self._end = max(0, struct.unpack_from("<q", buf, 6)[0] - self._pre_skip)
-            at = header
-            for size in lacing:
-                self._packet += buf[at:at + size]
-                at += size
-                if size < 255:  # a lacing value under 255 ends the packet
-                    packet, self._packet = bytes(self._packet), bytearray()
-                    yield packet
-            if len(self._packet) > MAX_PAGE_BYTES:
-                raise OggOpusError("an Ogg packet spans too many pages")
-            del buf[:end]
-        if buf and buf[:min(4, len(buf))] != b"OggS"[:min(4, len(buf))]:
+            return None
+        if buf[:4] != b"OggS" or buf[4] != 0:
             raise OggOpusError("not an Ogg page (no 'OggS' capture pattern)")
+        header = 27 + buf[26]
+        if len(buf) < header:
+            return None
+        end = header + sum(buf[27:header])
+        return end if len(buf) >= end else None
+
+    def _parse_page(self) -> bool:
+        """Move the packets of the next whole page into the queue; False if no whole page is buffered."""
+        end = self._page_length()
+        if end is None:
+            return False
+        buf = self._buffer
+        serial = struct.unpack_from("<I", buf, 14)[0]
+        if self._serial is None:
+            self._serial = serial
+        elif serial != self._serial:
+            raise OggOpusError("one round carries one Ogg stream; this page belongs to another (chained or "
+                               "multiplexed streams are not supported)")
+        if buf[5] & 0x04:  # end of stream: its granule position is the exact length (plus pre-skip)
+            self._end = max(0, struct.unpack_from("<q", buf, 6)[0] - self._pre_skip)
+        header = 27 + buf[26]
+        at = header
+        for size in buf[27:header]:
+            self._packet += buf[at:at + size]
+            at += size
+            if size < 255:  # a lacing value under 255 ends the packet
+                self._queue.append(bytes(self._packet))
+                self._packet = bytearray()
+        if len(self._packet) > MAX_PAGE_BYTES:
+            raise OggOpusError("an Ogg packet spans too many pages")
+        del buf[:end]
+        return True
+
+    # -- Opus -------------------------------------------------------------------------------------
 
     def _on_packet(self, packet: bytes) -> list[np.ndarray]:
         self._packets_seen += 1
@@ -93,6 +145,8 @@ class OggOpusDecoder:
             if not packet.startswith(b"OpusTags"):
                 raise OggOpusError("the second Ogg Opus packet must be OpusTags")
             return []
+        if not packet:
+            return []  # a zero-length packet carries no frame (RFC 6716 §3.4 rule R1); libav reads it as end of input
         import av
 
         try:

@@ -1,17 +1,25 @@
 """One admitted ingress WebSocket: configure → confirm → audio rounds → animation (protocol.md).
 
 The session reads messages one at a time and answers inline: a keyframe leaves as soon as the
-40 ms of audio it covers has been read. When the peer stops reading, ``send_bytes`` waits on the
-socket, the session stops reading too, and TCP flow control pushes back on the client — so no
-queue in here can grow.
+40 ms of audio it covers has been read. When the peer stops reading, a send waits on the socket,
+the session stops reading too, and TCP flow control pushes back on the client — so no queue in
+here can grow. Every send is bounded by ``Limits.send_timeout_s`` and by the session's hard
+deadlines (token expiry, session length): a peer that stops reading is cut off, never kept.
+
+One message is processed in steps of at most :data:`STEP_SAMPLES` samples (Opus is decoded a
+bounded step at a time, see ``opus.py``), the round's audio limit is checked before each step is
+used, and the session yields to the event loop between steps, so no message — however much audio
+it claims to carry — holds the loop for more than a few milliseconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import time
 import uuid
+from typing import Callable
 
 import numpy as np
 from aiohttp import WSMsgType, web
@@ -28,6 +36,8 @@ from .limits import Limits
 from .opus import OggOpusDecoder, OggOpusError
 
 log = logging.getLogger("facecast.server.session")
+
+STEP_SAMPLES = 24000  # PCM fed to the generator per step: ~1.5-3 ms of work at any sample rate
 
 
 class SessionClosed(Exception):
@@ -52,8 +62,10 @@ class IngressSession:
     """Runs the message exchange for one admitted client until it closes or breaks a rule."""
 
     def __init__(self, ws: web.WebSocketResponse, *, app_id: str, avatar_id: str, expression_count: int,
-                 token_expires_at: float, limits: Limits, generator_factory, seed: int) -> None:
+                 token_expires_at: float, limits: Limits, generator_factory, seed: int,
+                 abort: Callable[[], None] | None = None) -> None:
         self.ws = ws
+        self._abort_transport = abort  # drops the TCP connection without waiting for the peer to read
         self.app_id = app_id
         self.avatar_id = avatar_id
         self.expression_count = expression_count
@@ -72,18 +84,47 @@ class IngressSession:
 
     # -- outgoing -------------------------------------------------------------------------------
 
+    async def _send(self, data: bytes) -> None:
+        """Send one message within ``Limits.send_timeout_s`` and before the session's hard deadline.
+
+        A peer that does not take the bytes in time is disconnected (it is not reading, so it could
+        not read an error either) and the session ends with :class:`SessionClosed`.
+        """
+        now = asyncio.get_running_loop().time()
+        deadline, reason = min((self._token_deadline, "token"), (self._session_deadline, "session"))
+        if deadline <= now:
+            await self._expire(reason)
+        budget = min(self.limits.send_timeout_s, deadline - now)
+        try:
+            await asyncio.wait_for(self.ws.send_bytes(data), budget)
+        except TimeoutError:
+            why = {"token": "its session token expired", "session": "the session duration limit was reached"}
+            detail = why[reason] if budget < self.limits.send_timeout_s else \
+                f"it read nothing for {self.limits.send_timeout_s:g} s"
+            self._drop(f"the peer stopped reading and {detail} while a message was being sent")
+
+    def _drop(self, message: str) -> None:
+        """End the session at once, without a close handshake the peer would never read."""
+        log.info("session %s (app %s) dropped: %s", self.connection_id, self.app_id, message)
+        if self._abort_transport is not None:
+            self._abort_transport()
+        raise SessionClosed(message)
+
     async def _error(self, code: E, message: str, req_id: str = "") -> None:
         if not self.ws.closed:
-            await self.ws.send_bytes(server_error(int(code), message, connection_id=self.connection_id, req_id=req_id))
+            await self._send(server_error(int(code), message, connection_id=self.connection_id, req_id=req_id))
 
     async def fail(self, code: E, message: str, close_code: CloseCode, req_id: str = "") -> None:
         """Send ``SERVER_ERROR`` then close the socket; the session cannot continue."""
         log.info("session %s (app %s) closed: %s (%d)", self.connection_id, self.app_id, message, int(code))
         try:
-            await self._error(code, message, req_id)
-        except ConnectionError:
-            pass
-        await self.ws.close(code=int(close_code), message=message[:120].encode("utf-8"))
+            await asyncio.wait_for(self.ws.send_bytes(server_error(
+                int(code), message, connection_id=self.connection_id, req_id=req_id)), self.limits.send_timeout_s)
+            await asyncio.wait_for(self.ws.close(code=int(close_code), message=message[:120].encode("utf-8")),
+                                   self.limits.send_timeout_s)
+        except (ConnectionError, TimeoutError):
+            if self._abort_transport is not None:
+                self._abort_transport()
         raise SessionClosed(message)
 
     # -- main loop ------------------------------------------------------------------------------
@@ -187,7 +228,9 @@ class IngressSession:
             await self.fail(E.UNAVAILABLE, "the motion generator failed to start", CloseCode.INTERNAL_ERROR)
         self._sample_rate = cfg.sample_rate
         self._opus = cfg.audio_format == pb.AUDIO_FORMAT_OGG_OPUS
-        await self.ws.send_bytes(confirm_session(self.connection_id))
+        if self._opus:  # PyAV's first import takes ~60 ms: never on the event loop
+            await asyncio.to_thread(importlib.import_module, "av")
+        await self._send(confirm_session(self.connection_id))
 
     async def _on_audio(self, audio: pb.ClientAudioInput) -> None:
         req_id = audio.req_id
@@ -207,45 +250,59 @@ class IngressSession:
         elif rnd.ended:
             await self._refuse(E.INVALID_ARGUMENT, f"round {req_id!r} already ended; use a new req_id", req_id)
             return
-        pcm = await self._decode(rnd, audio)
-        if pcm is None:
-            return
-        rnd.samples += pcm.size
-        if rnd.samples > self.limits.max_round_audio_s * self._sample_rate:
-            rnd.stopped = True
-            self._generator.reset()
-            await self._error(E.ROUND_AUDIO_LIMIT, f"round {req_id!r} is over the limit of "
-                              f"{self.limits.max_round_audio_s:g} s of audio; it was stopped", req_id)
+        if rnd.opus is None:
+            await self._use_pcm(rnd, np.frombuffer(audio.audio, dtype="<i2"), audio.end)
             return
         try:
+            rnd.opus.push(audio.audio)
+            while rnd.opus.pending and not rnd.stopped:
+                pcm = rnd.opus.pull()
+                await self._use_pcm(rnd, pcm, end=False)
+                await asyncio.sleep(0)  # let every other session run between bounded steps
+            if audio.end and not rnd.stopped:
+                await self._use_pcm(rnd, rnd.opus.finish(), end=True)
+        except OggOpusError as exc:
+            rnd.stopped = True
+            self._generator.reset()
+            await self._error(E.INVALID_ARGUMENT, f"round {rnd.req_id!r}: {exc}", rnd.req_id)
+
+    async def _use_pcm(self, rnd: Round, pcm: np.ndarray, end: bool) -> None:
+        """Check the round's audio limit, then turn ``pcm`` into keyframes and send them, step by step."""
+        if not pcm.size and not end:
+            return
+        for at in range(0, max(pcm.size, 1), STEP_SAMPLES):
+            if at:
+                await asyncio.sleep(0)
+            if rnd.stopped:
+                return
+            step = pcm[at:at + STEP_SAMPLES]
+            last = end and at + STEP_SAMPLES >= pcm.size
+            rnd.samples += step.size
+            if rnd.samples > self.limits.max_round_audio_s * self._sample_rate:
+                rnd.stopped = True
+                self._generator.reset()
+                await self._error(E.ROUND_AUDIO_LIMIT, f"round {rnd.req_id!r} is over the limit of "
+                                  f"{self.limits.max_round_audio_s:g} s of audio; it was stopped", rnd.req_id)
+                return
+            await self._animate(rnd, step, last)
+
+    async def _animate(self, rnd: Round, pcm: np.ndarray, end: bool) -> None:
+        try:
             keyframes = self._generator.feed(pcm)
-            if audio.end:
+            if end:
                 rnd.ended = True
                 tail = self._generator.finish()
                 keyframes = np.concatenate([keyframes, tail]) if len(tail) else keyframes
             if keyframes.shape[1:] != (layout.motion_dim(self.expression_count),):
                 raise ValueError(f"generator returned keyframes of shape {keyframes.shape}")
-            data = encode_animation(self.connection_id, req_id, keyframes, rnd.frames_sent, audio.end) \
-                if len(keyframes) or audio.end else None
+            data = encode_animation(self.connection_id, rnd.req_id, keyframes, rnd.frames_sent, end) \
+                if len(keyframes) or end else None
         except Exception:
             log.exception("motion generator failed")
-            await self.fail(E.UNAVAILABLE, "motion generation failed", CloseCode.INTERNAL_ERROR, req_id)
+            await self.fail(E.UNAVAILABLE, "motion generation failed", CloseCode.INTERNAL_ERROR, rnd.req_id)
         if data is not None:
             rnd.frames_sent += len(keyframes)
-            await self.ws.send_bytes(data)
-
-    async def _decode(self, rnd: Round, audio: pb.ClientAudioInput) -> np.ndarray | None:
-        """The chunk's PCM16 samples; None (round stopped, client told) for a broken Opus stream."""
-        if rnd.opus is None:
-            return np.frombuffer(audio.audio, dtype="<i2")
-        try:
-            pcm = rnd.opus.feed(audio.audio)
-            return np.concatenate([pcm, rnd.opus.finish()]) if audio.end else pcm
-        except OggOpusError as exc:
-            rnd.stopped = True
-            self._generator.reset()
-            await self._error(E.INVALID_ARGUMENT, f"round {rnd.req_id!r}: {exc}", rnd.req_id)
-            return None
+            await self._send(data)
 
     def _on_interrupt(self, req_id: str) -> None:
         rnd = self._round
