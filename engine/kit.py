@@ -17,6 +17,7 @@ from .contracts import (
     BackendFeed,
     BackendScore,
     MotionGenerator,
+    OfflineAudioSink,
     ProbeResult,
     Renderer,
     StarvationDecision,
@@ -61,7 +62,7 @@ _MODULES = {"layout": "engine.motion.layout"}
 
 __all__ = sorted([
     "AudioFormat", "AudioSink", "AvatarError", "BackendFeed", "BackendScore", "ConnectionState", "Endpoints",
-    "ErrorCode", "MotionGenerator", "ProbeResult", "Renderer", "SAMPLE_RATES", "StarvationDecision",
+    "ErrorCode", "MotionGenerator", "OfflineAudioSink", "ProbeResult", "Renderer", "SAMPLE_RATES", "StarvationDecision",
     "StarvationPolicy", "Transport", "TransportContext", "TransportListener", "hookimpl", *_LAZY, *_MODULES,
 ])
 

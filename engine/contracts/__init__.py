@@ -1,6 +1,6 @@
 """The contracts plugins implement: one ``typing.Protocol`` per kind, rules in the docstrings."""
 
-from .audio_sink import AudioSink
+from .audio_sink import AudioSink, OfflineAudioSink
 from .motion_generator import MotionGenerator
 from .renderer import BackendScore, ProbeResult, Renderer
 from .starvation import StarvationDecision, StarvationPolicy
@@ -11,6 +11,7 @@ __all__ = [
     "BackendFeed",
     "BackendScore",
     "MotionGenerator",
+    "OfflineAudioSink",
     "ProbeResult",
     "Renderer",
     "StarvationDecision",
