@@ -32,13 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"engine.cli.{name.replace('-', '_')}")
         p = sub.add_parser(name, help=help_text, description=(module.__doc__ or help_text).strip())
         module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _pass_unknown=getattr(module, "PASS_UNKNOWN_ARGS", False))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "_pass_unknown", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.unknown_args = unknown  # a command with PASS_UNKNOWN_ARGS hands these on (conformance → pytest)
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2
