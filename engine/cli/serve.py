@@ -1,19 +1,25 @@
-"""Run the embedded Motion Server (console API, ingress WebSocket, avatar assets) until Ctrl-C.
+"""Run the embedded Motion Server (console API, ingress WebSocket, avatar assets) until stopped.
 
-On first start with an empty data directory it creates a local app, an API key and a grant for
-the demo avatar, and prints how to use them (the key is shown only then).
+On first start with an empty store it creates a local app, an API key and a grant for the demo
+avatar, and prints how to use them (the key is shown only then). Several processes serve one
+service when they share ``--store postgresql://…`` and ``--redis redis://…`` behind a balancer
+(route by ``GET /readyz``; metrics at ``GET /metrics``). SIGTERM drains: new sessions go
+elsewhere, running rounds finish (up to ``--drain-timeout``), then the process exits; SIGINT
+(Ctrl-C) stops at once.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
 
 from ..config import LOCAL_SERVER_PORT
 from ..server.limits import Limits
+from ..server.ratelimit import RateLimits
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,8 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=LOCAL_SERVER_PORT,
                         help=f"port (default {LOCAL_SERVER_PORT}, env FACECAST_LOCAL_PORT; 0 picks a free one)")
     parser.add_argument("--data-dir", type=Path, default=None,
-                        help="where apps, keys and the token secret live (default: FACECAST_DATA_DIR or "
+                        help="where the SQLite store and installed avatars live (default: FACECAST_DATA_DIR or "
                              "~/.local/share/facecast)")
+    parser.add_argument("--store", default=os.environ.get("FACECAST_STORE"), metavar="URL",
+                        help="postgresql://… to share apps, keys and usage between processes (default: "
+                             "FACECAST_STORE, else <data dir>/server.sqlite3)")
+    parser.add_argument("--redis", default=os.environ.get("FACECAST_REDIS"), metavar="URL",
+                        help="redis://… for session leases and rate limits shared between processes "
+                             "(default: FACECAST_REDIS, else counted in this process)")
     parser.add_argument("--generator", default="procedural", help="motion generator plugin (default: procedural)")
     defaults = Limits()
     parser.add_argument("--max-sessions-per-app", type=int, default=defaults.max_sessions_per_app,
@@ -31,38 +43,73 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"seconds without a message before a session is closed (default {defaults.idle_timeout_s:g})")
     parser.add_argument("--max-session", type=float, default=defaults.max_session_s,
                         help=f"longest session in seconds (default {defaults.max_session_s:g})")
+    rates = RateLimits()
+    parser.add_argument("--key-rate", type=float, default=rates.per_key_rps, metavar="RPS",
+                        help=f"console requests per second per API key (burst 2×; default {rates.per_key_rps:g})")
+    parser.add_argument("--address-rate", type=float, default=rates.per_address_rps, metavar="RPS",
+                        help=f"console requests per second per client address (burst 2×; default "
+                             f"{rates.per_address_rps:g})")
+    parser.add_argument("--trusted-proxy", action="append", default=[], metavar="ADDR",
+                        help="a balancer address (or network) whose X-Forwarded-For names the client (repeatable)")
+    parser.add_argument("--drain-timeout", type=float, default=30.0, metavar="S",
+                        help="on SIGTERM, how long running rounds may take to finish (default 30)")
+    parser.add_argument("--lease-ttl", type=float, default=3.0, metavar="S",
+                        help="with --redis, how soon a killed process's sessions are freed (default 3)")
 
 
 async def _serve(args: argparse.Namespace) -> int:
     from ..server import MotionServer
     from ..server.provision import provision_if_empty, usage_text
+    from ..server.store import StoreUnavailable, is_postgres_url
 
     try:
         limits = Limits(max_sessions_per_app=args.max_sessions_per_app, idle_timeout_s=args.idle_timeout,
                         max_session_s=args.max_session)
+        rates = RateLimits(per_key_rps=args.key_rate, per_key_burst=2 * args.key_rate,
+                           per_address_rps=args.address_rate, per_address_burst=2 * args.address_rate,
+                           trusted_proxies=tuple(args.trusted_proxy))
+        if args.drain_timeout < 0 or args.lease_ttl <= 0:
+            raise ValueError("--drain-timeout must be >= 0 and --lease-ttl > 0")
     except ValueError as exc:
         print(f"facecast serve: {exc}", file=sys.stderr)
         return 2
-    server = MotionServer(data_dir=args.data_dir, motion_generator=args.generator, limits=limits)
-    setup = provision_if_empty(server.store)
+    server = MotionServer(data_dir=args.data_dir, motion_generator=args.generator, limits=limits,
+                          store_url=args.store, redis_url=args.redis, rate_limits=rates, lease_ttl_s=args.lease_ttl)
     try:
+        setup = await provision_if_empty(server.store)
         await server.start(args.host, args.port)
     except OSError as exc:
         await server.stop()
+        await server.store.close()
         print(f"facecast serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    print(f"Motion Server listening on {server.base_url}  (data: {server.data_dir})", flush=True)
+    except Exception as exc:  # StoreUnavailable, or Redis not answering
+        await server.store.close()
+        kind = "store" if isinstance(exc, StoreUnavailable) else "Redis"
+        print(f"facecast serve: the {kind} is unavailable: {exc}", file=sys.stderr)
+        return 1
+    where = "PostgreSQL" if is_postgres_url(args.store) else str(server.data_dir)
+    print(f"Motion Server listening on {server.base_url}  (store: {where}"
+          f"{', Redis' if args.redis else ''}; pid {os.getpid()})", flush=True)
     if setup is not None:
         print(usage_text(server.base_url, setup), flush=True)
     else:
-        print("Apps: " + ", ".join(app for app, _, _ in server.store.list_apps())
+        print("Apps: " + ", ".join(app.app_id for app in await server.store.list_apps())
               + "  (facecast apps list / keys create APP_ID)", flush=True)
     stop = asyncio.Event()
+    drain = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    loop.add_signal_handler(signal.SIGTERM, lambda: (stop if drain.is_set() else drain).set())
     try:
-        await stop.wait()
+        done, _ = await asyncio.wait([asyncio.create_task(stop.wait()), asyncio.create_task(drain.wait())],
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if drain.is_set() and not stop.is_set():
+            print(f"Draining (up to {args.drain_timeout:g} s)…", flush=True)
+            drainer = asyncio.create_task(server.drain(args.drain_timeout))
+            stopper = asyncio.create_task(stop.wait())
+            await asyncio.wait([drainer, stopper], return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

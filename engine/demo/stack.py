@@ -39,7 +39,7 @@ class DemoStack:
         self._tmp = tempfile.TemporaryDirectory(prefix="facecast-demo-")
         try:
             self.server = MotionServer(data_dir=Path(self._tmp.name))
-            setup = provision_if_empty(self.server.store)
+            setup = await provision_if_empty(self.server.store)
             await self.server.start(self.host, self.port)
             token = await self._token(setup.api_key)
             await AvatarSDK.initialize(setup.app_id, Configuration(

@@ -16,7 +16,10 @@ from ..wire.messages import server_error
 from .codes import CloseCode, ServerErrorCode as E
 from .context import SERVER_KEY
 from .http_errors import error_response
+from .leases import LeasesUnavailable
+from .observe import SessionObserver
 from .session import IngressSession
+from .store import StoreUnavailable
 from .tokens import TokenError
 
 log = logging.getLogger("facecast.server.ingress")
@@ -38,9 +41,11 @@ def _credentials(request: web.Request) -> tuple[str, str, str]:
     return avatar_id, app_id, token
 
 
-def _admit(server, avatar_id: str, app_id: str, token: str):
+async def _admit(server, avatar_id: str, app_id: str, token: str):
     """Token claims and the avatar's expression count, or :class:`Refusal` naming the first failed rule."""
-    if not app_id or not server.store.app_exists(app_id):
+    if server.draining:
+        raise Refusal(E.UNAVAILABLE, "this server is draining; reconnect (the balancer sends you elsewhere)")
+    if not app_id or not await server.store.app_exists(app_id):
         raise Refusal(E.APP_UNKNOWN, f"App ID {app_id!r} is not registered on this server" if app_id
                       else "send the App ID in the X-App-ID header or the appId query parameter")
     if not token:
@@ -50,14 +55,41 @@ def _admit(server, avatar_id: str, app_id: str, token: str):
         claims = server.signer.verify(token, app_id)
     except TokenError as exc:
         raise Refusal(exc.code, exc.message) from None
+    if await server.store.revoked([claims.key_id] if claims.key_id else [], [claims.token_id]):
+        raise Refusal(E.UNAUTHENTICATED, "this session token, or the API key that issued it, was revoked")
     expression_count = server.catalog.expression_count(avatar_id) if avatar_id else None
-    if expression_count is None or not server.store.is_granted(app_id, avatar_id):
+    if expression_count is None or not await server.store.is_granted(app_id, avatar_id):
         raise Refusal(E.AVATAR_UNKNOWN, f"avatar {avatar_id!r} does not exist or this App ID may not use it"
                       if avatar_id else "name the avatar in the id query parameter")
-    if server.session_count(app_id) >= server.limits.max_sessions_per_app:
-        raise Refusal(E.CONCURRENT_LIMIT, f"App ID {app_id!r} already has {server.limits.max_sessions_per_app} "
-                      "concurrent sessions; close one first")
     return claims, expression_count
+
+
+async def _lease(server, session) -> None:
+    """Take one of the app's concurrent-session leases, then count the session against its quota."""
+    limit = server.limits.max_sessions_per_app
+    try:
+        if not await server.leases.acquire(session.app_id, session.connection_id, limit):
+            raise Refusal(E.CONCURRENT_LIMIT, f"App ID {session.app_id!r} already has {limit} concurrent sessions; "
+                          "close one first")
+    except LeasesUnavailable as exc:
+        raise Refusal(E.UNAVAILABLE, f"the session service is unavailable ({exc}); retry shortly") from None
+    try:
+        reason = await server.meter.admit(session.app_id)
+    except BaseException:
+        await server.leases.release(session.app_id, session.connection_id)
+        raise
+    if reason is not None:
+        await server.leases.release(session.app_id, session.connection_id)
+        raise Refusal(E.INSUFFICIENT_BALANCE, f"insufficient balance: {reason}")
+
+
+async def _refuse(server, ws: web.WebSocketResponse, app_id: str, refusal: Refusal) -> web.WebSocketResponse:
+    log.info("refused an ingress connection for app %r: %s", app_id, refusal.message)
+    server.metrics.errors.labels(str(int(refusal.code))).inc()
+    with contextlib.suppress(ConnectionError):  # the client may already be gone
+        await ws.send_bytes(server_error(int(refusal.code), refusal.message))
+    await ws.close(code=int(CloseCode.POLICY_VIOLATION), message=refusal.message[:120].encode("utf-8"))
+    return ws
 
 
 async def ingress_websocket(request: web.Request) -> web.StreamResponse:
@@ -72,18 +104,26 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     avatar_id, app_id, token = _credentials(request)
     try:
-        claims, expression_count = _admit(server, avatar_id, app_id, token)
+        claims, expression_count = await _admit(server, avatar_id, app_id, token)
     except Refusal as refusal:
-        log.info("refused an ingress connection for app %r: %s", app_id, refusal.message)
-        with contextlib.suppress(ConnectionError):  # the client may already be gone
-            await ws.send_bytes(server_error(int(refusal.code), refusal.message))
-        await ws.close(code=int(CloseCode.POLICY_VIOLATION), message=refusal.message[:120].encode("utf-8"))
-        return ws
+        return await _refuse(server, ws, app_id, refusal)
+    except StoreUnavailable:
+        return await _refuse(server, ws, app_id, Refusal(E.UNAVAILABLE, "the service's database is unreachable; "
+                                                         "retry shortly"))
     session = IngressSession(ws, app_id=app_id, avatar_id=avatar_id, expression_count=expression_count,
                              token_expires_at=claims.expires_at, limits=server.limits,
                              generator_factory=server.generator_factory, seed=server.next_seed(),
-                             abort=lambda: request.transport is not None and request.transport.abort())
-    server.add_session(session)
+                             abort=lambda: request.transport is not None and request.transport.abort(),
+                             observer=SessionObserver(server, app_id), rtc=server.rtc)
+    try:
+        await _lease(server, session)
+    except Refusal as refusal:
+        return await _refuse(server, ws, app_id, refusal)
+    except StoreUnavailable:
+        return await _refuse(server, ws, app_id, Refusal(E.UNAVAILABLE, "the service's database is unreachable; "
+                                                         "retry shortly"))
+    server.add_session(session, claims)
+    server.metrics.sessions.inc()
     log.info("session %s opened for app %s, avatar %s", session.connection_id, app_id, avatar_id)
     try:
         await session.run()
@@ -95,6 +135,7 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
             await ws.close(code=int(CloseCode.INTERNAL_ERROR), message=b"internal server error")
     finally:
         server.remove_session(session)
+        await server.leases.release(app_id, session.connection_id)
         if not ws.closed:
             await ws.close()
         log.info("session %s closed", session.connection_id)

@@ -1,36 +1,32 @@
-"""First-run setup: a fresh store gets a local app, one API key and a grant for the demo avatar."""
+"""First-run setup: a fresh store gets a local app, one API key and a grant for the demo avatar.
+
+All three are written in one transaction, so a process killed during first start leaves either
+nothing (the next start provisions again) or everything. A store left half-provisioned by an
+older version (a ``local`` app with no key) is completed on the next start, with a new key.
+"""
 
 from __future__ import annotations
 
-import attrs
-
-from .store import Store
+from .store import LocalSetup, Store
 
 DEMO_AVATAR_ID = "demo"
 LOCAL_APP_NAME = "local"
 
-
-@attrs.frozen
-class LocalSetup:
-    app_id: str
-    key_id: str
-    api_key: str  # shown once; only its hash is stored
+__all__ = ["DEMO_AVATAR_ID", "LOCAL_APP_NAME", "LocalSetup", "provision_if_empty", "usage_text"]
 
 
-def provision_if_empty(store: Store) -> LocalSetup | None:
-    """Create the local app, its key and the demo grant when the store has no apps; else None."""
-    if store.list_apps():
-        return None
-    app_id = store.create_app(LOCAL_APP_NAME)
-    key_id, api_key = store.create_key(app_id)
-    store.grant(app_id, DEMO_AVATAR_ID)
-    return LocalSetup(app_id, key_id, api_key)
+async def provision_if_empty(store: Store) -> LocalSetup | None:
+    """Create (or complete) the local app, its key and the demo grant; None when the store has its apps."""
+    await store.open()
+    return await store.provision_local(LOCAL_APP_NAME, DEMO_AVATAR_ID)
 
 
 def usage_text(base_url: str, setup: LocalSetup) -> str:
     """How to use a freshly provisioned server; printed once, because the key cannot be shown again."""
+    head = ("Completed the local app an interrupted first start left without a key"
+            if setup.recovered else "Created a local app for you")
     return (
-        f"Created a local app for you (shown once, keep the key secret):\n"
+        f"{head} (shown once, keep the key secret):\n"
         f"  App ID:  {setup.app_id}\n"
         f"  API key: {setup.api_key}\n"
         f"  allowed avatar: {DEMO_AVATAR_ID}\n\n"

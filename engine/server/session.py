@@ -33,7 +33,9 @@ from ..wire import message_pb2 as pb
 from ..wire.messages import confirm_session, parse_message, server_error
 from .codes import CloseCode, ServerErrorCode as E
 from .limits import Limits
+from .observe import NullObserver
 from .opus import OggOpusDecoder, OggOpusError
+from .rtc import attach as rtc_attach
 
 log = logging.getLogger("facecast.server.session")
 
@@ -63,8 +65,11 @@ class IngressSession:
 
     def __init__(self, ws: web.WebSocketResponse, *, app_id: str, avatar_id: str, expression_count: int,
                  token_expires_at: float, limits: Limits, generator_factory, seed: int,
-                 abort: Callable[[], None] | None = None) -> None:
+                 abort: Callable[[], None] | None = None, observer=None, rtc=None) -> None:
         self.ws = ws
+        self._rtc = rtc  # the server's RtcService: sessions may then choose EGRESS_TYPE_WEBRTC
+        self.egress = None  # an RtcEgress once configured for WEBRTC: it, not the WebSocket, gets the output
+        self.observer = observer if observer is not None else NullObserver()  # metrics, metering, drain
         self._abort_transport = abort  # drops the TCP connection without waiting for the peer to read
         self.app_id = app_id
         self.avatar_id = avatar_id
@@ -110,13 +115,21 @@ class IngressSession:
             self._abort_transport()
         raise SessionClosed(message)
 
+    @property
+    def busy(self) -> bool:
+        """A round is in progress (a graceful drain lets it finish)."""
+        rnd = self._round
+        return rnd is not None and not rnd.ended and not rnd.stopped
+
     async def _error(self, code: E, message: str, req_id: str = "") -> None:
+        self.observer.error(code)
         if not self.ws.closed:
             await self._send(server_error(int(code), message, connection_id=self.connection_id, req_id=req_id))
 
     async def fail(self, code: E, message: str, close_code: CloseCode, req_id: str = "") -> None:
         """Send ``SERVER_ERROR`` then close the socket; the session cannot continue."""
         log.info("session %s (app %s) closed: %s (%d)", self.connection_id, self.app_id, message, int(code))
+        self.observer.error(code)
         try:
             await asyncio.wait_for(self.ws.send_bytes(server_error(
                 int(code), message, connection_id=self.connection_id, req_id=req_id)), self.limits.send_timeout_s)
@@ -156,6 +169,8 @@ class IngressSession:
         finally:
             if self._generator is not None:
                 self._generator.reset()
+            if self.egress is not None:
+                await self._rtc.close(self.connection_id)
 
     def _next_deadline(self, now: float, configure_deadline: float) -> tuple[float, str]:
         candidates = [(self._token_deadline, "token"), (self._session_deadline, "session"),
@@ -218,9 +233,13 @@ class IngressSession:
         if cfg.audio_format not in (pb.AUDIO_FORMAT_PCM_S16LE, pb.AUDIO_FORMAT_OGG_OPUS):
             await self.fail(E.AUDIO_FORMAT_UNSUPPORTED, "audio_format must be PCM_S16LE (mono) or OGG_OPUS",
                             CloseCode.POLICY_VIOLATION)
-        if cfg.egress_type != pb.EGRESS_TYPE_UNSPECIFIED:
-            await self.fail(E.AUDIO_FORMAT_UNSUPPORTED, "this server answers over the WebSocket only "
-                            "(egress_type UNSPECIFIED)", CloseCode.POLICY_VIOLATION)
+        webrtc = cfg.egress_type == pb.EGRESS_TYPE_WEBRTC and self._rtc is not None
+        if cfg.egress_type != pb.EGRESS_TYPE_UNSPECIFIED and not webrtc:
+            name = pb.EgressType.Name(cfg.egress_type) if cfg.egress_type in pb.EgressType.values() \
+                else str(cfg.egress_type)
+            await self.fail(E.AUDIO_FORMAT_UNSUPPORTED, f"egress_type {name} is not supported by this server; use "
+                            "EGRESS_TYPE_UNSPECIFIED (answer over this WebSocket) or EGRESS_TYPE_WEBRTC",
+                            CloseCode.POLICY_VIOLATION)
         try:
             self._generator = self._generator_factory(cfg.sample_rate, self.expression_count, self._seed)
         except Exception:
@@ -230,7 +249,13 @@ class IngressSession:
         self._opus = cfg.audio_format == pb.AUDIO_FORMAT_OGG_OPUS
         if self._opus:  # PyAV's first import takes ~60 ms: never on the event loop
             await asyncio.to_thread(importlib.import_module, "av")
-        await self._send(confirm_session(self.connection_id))
+        confirm = confirm_session(self.connection_id)
+        if webrtc:
+            try:
+                self.egress, confirm = rtc_attach.open_egress(self._rtc, self, cfg)
+            except (rtc_attach.ConfigRefused, rtc_attach.EgressUnavailable) as exc:
+                await self.fail(exc.code, exc.message, CloseCode.POLICY_VIOLATION)
+        await self._send(confirm)
 
     async def _on_audio(self, audio: pb.ClientAudioInput) -> None:
         req_id = audio.req_id
@@ -245,6 +270,7 @@ class IngressSession:
         if rnd is None or rnd.req_id != req_id:
             self._generator.reset()  # a new req_id supersedes the previous round
             rnd = self._round = Round(req_id, OggOpusDecoder(self._sample_rate) if self._opus else None)
+            self.observer.round_started()
         elif rnd.stopped:
             return  # interrupted or over its limit: the client was told; the rest is discarded by design
         elif rnd.ended:
@@ -278,6 +304,9 @@ class IngressSession:
             step = pcm[at:at + STEP_SAMPLES]
             last = end and at + STEP_SAMPLES >= pcm.size
             rnd.samples += step.size
+            if (broke := self.observer.audio(step.size / self._sample_rate)) is not None:
+                await self.fail(E.INSUFFICIENT_BALANCE, f"insufficient balance: {broke}", CloseCode.POLICY_VIOLATION,
+                                rnd.req_id)
             if rnd.samples > self.limits.max_round_audio_s * self._sample_rate:
                 rnd.stopped = True
                 self._generator.reset()
@@ -287,6 +316,9 @@ class IngressSession:
             await self._animate(rnd, step, last)
 
     async def _animate(self, rnd: Round, pcm: np.ndarray, end: bool) -> None:
+        if self.egress is not None:
+            self.egress.audio(rnd.req_id, pcm, end)
+        started = time.perf_counter()
         try:
             keyframes = self._generator.feed(pcm)
             if end:
@@ -301,11 +333,19 @@ class IngressSession:
             log.exception("motion generator failed")
             await self.fail(E.UNAVAILABLE, "motion generation failed", CloseCode.INTERNAL_ERROR, rnd.req_id)
         if data is not None:
+            if self.egress is not None:
+                self.egress.motion(rnd.req_id, keyframes, rnd.frames_sent, end)
+            else:
+                await self._send(data)
             rnd.frames_sent += len(keyframes)
-            await self._send(data)
+            self.observer.keyframes(len(keyframes), time.perf_counter() - started)
+            if end and self.observer.draining:
+                await self.fail(E.UNAVAILABLE, "the server is draining; reconnect", CloseCode.GOING_AWAY)
 
     def _on_interrupt(self, req_id: str) -> None:
         rnd = self._round
+        if self.egress is not None:
+            self.egress.interrupt(req_id)  # also stops a round that ended but is still playing out
         if rnd is not None and rnd.req_id == req_id and not rnd.stopped:
             rnd.stopped = True
             self._generator.reset()

@@ -1,7 +1,8 @@
 """Session tokens: HMAC-SHA256-signed claims, bound to one App ID, living at most 24 h.
 
 Format: ``fct1.<base64url(claims JSON)>.<base64url(HMAC-SHA256(secret, "fct1." + claims part))>``.
-Claims are ``{"app": app_id, "iat": issued, "exp": expires, "jti": random id}`` (unix seconds).
+Claims are ``{"app": app_id, "iat": issued, "exp": expires, "jti": random id, "kid": API key id}``
+(unix seconds); ``jti`` and ``kid`` let a revoked token or key be refused before it expires.
 The signature is checked with a constant-time comparison before any claim is trusted.
 """
 
@@ -38,6 +39,7 @@ class TokenClaims:
     issued_at: int
     expires_at: int
     token_id: str
+    key_id: str = ""  # the API key that requested the token ("" for tokens minted before keys were recorded)
 
 
 def _b64(data: bytes) -> str:
@@ -59,14 +61,14 @@ class TokenSigner:
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._secret, f"{PREFIX}.{payload}".encode("ascii"), hashlib.sha256).digest())
 
-    def issue(self, app_id: str, expire_at: int, now: float | None = None) -> str:
+    def issue(self, app_id: str, expire_at: int, now: float | None = None, key_id: str = "") -> str:
         """A token for ``app_id`` valid until ``expire_at``; ``ValueError`` if that is past or > 24 h away."""
         now = int(time.time() if now is None else now)
         if expire_at <= now:
             raise ValueError(f"expireAt must be in the future (now is {now}, got {expire_at})")
         if expire_at - now > MAX_LIFETIME_S:
             raise ValueError(f"expireAt must be at most 24 h ({MAX_LIFETIME_S} s) away, got {expire_at - now} s")
-        claims = {"app": app_id, "iat": now, "exp": int(expire_at), "jti": secrets.token_hex(8)}
+        claims = {"app": app_id, "iat": now, "exp": int(expire_at), "jti": secrets.token_hex(8), "kid": key_id}
         payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode("utf-8"))
         return f"{PREFIX}.{payload}.{self._sign(payload)}"
 
@@ -86,7 +88,8 @@ class TokenSigner:
             raise TokenError(ServerErrorCode.UNAUTHENTICATED, "session token signature does not match")
         try:
             raw = json.loads(_unb64(payload))
-            claims = TokenClaims(str(raw["app"]), int(raw["iat"]), int(raw["exp"]), str(raw["jti"]))
+            claims = TokenClaims(str(raw["app"]), int(raw["iat"]), int(raw["exp"]), str(raw["jti"]),
+                                 str(raw.get("kid", "")))
         except (ValueError, KeyError, TypeError):
             raise TokenError(ServerErrorCode.UNAUTHENTICATED, "session token claims are malformed") from None
         if not hmac.compare_digest(claims.app_id.encode("utf-8"), app_id.encode("utf-8")):

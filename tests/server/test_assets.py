@@ -57,14 +57,14 @@ async def test_refusals_are_404_in_the_error_shape(motion_server, path):
 
 
 async def test_app_without_a_grant_gets_404(motion_server):
-    other = motion_server.server.store.create_app("other")
+    other = await motion_server.server.store.create_app("other")
     status, _, _ = await get(f"{motion_server.base_url}/v1/assets/avatars/demo?appId={other}")
     assert status == 404
 
 
 async def test_avatar_manager_downloads_an_avatar_from_the_server(motion_server, tmp_path):
     install_copy_of_demo(motion_server.server.data_dir, "kiosk-head")
-    motion_server.server.store.grant(motion_server.app_id, "kiosk-head")
+    await motion_server.server.store.grant(motion_server.app_id, "kiosk-head")
     await AvatarSDK.initialize(motion_server.app_id, Configuration(custom_endpoint=motion_server.base_url))
     manager = AvatarManager(cache_dir=tmp_path / "cache")
     avatar = await manager.load("kiosk-head")

@@ -18,10 +18,10 @@ async def test_stop_leaves_nothing_behind(tmp_path):
     tasks_before = asyncio.all_tasks()
     install_test_avatar(tmp_path)
     server = MotionServer(data_dir=tmp_path)
-    app_id = server.store.create_app("t", "t-app")
-    server.store.grant(app_id, "test-head")
-    token = server.signer.issue(app_id, int(__import__("time").time()) + 60)
     await server.start()
+    app_id = await server.store.create_app("t", "t-app")
+    await server.store.grant(app_id, "test-head")
+    token = server.signer.issue(app_id, int(__import__("time").time()) + 60)
     port = server.port
     clients = [await open_session(f"{server.endpoints.ingress}/websocket?id=test-head",
                                   {"X-App-ID": app_id, "X-Session-Key": token}) for _ in range(3)]
@@ -33,7 +33,7 @@ async def test_stop_leaves_nothing_behind(tmp_path):
         await ws.wait_closed()
         assert ws.close_code == 1001
     assert server.session_count() == 0
-    assert server.store._db is None  # the SQLite connection is closed
+    assert server.store.closed  # the SQLite connection is closed
     with socket.socket() as probe:  # nothing listens on the port any more
         assert probe.connect_ex(("127.0.0.1", port)) != 0
     await asyncio.sleep(0)

@@ -56,8 +56,8 @@ async def test_console_refusals_use_the_protocol_error_shape(motion_server, api_
 
 
 async def test_revoked_key_is_refused(motion_server):
-    [key] = motion_server.server.store.list_keys(motion_server.app_id)
-    assert motion_server.server.store.revoke_key(key.key_id)
+    [key] = await motion_server.server.store.list_keys(motion_server.app_id)
+    assert await motion_server.server.store.revoke_key(key.key_id)
     status, body = await motion_server.request_token()
     assert (status, body["errors"][0]["code"]) == (401, "apiKeyInvalid")
 
@@ -97,8 +97,8 @@ async def test_expired_token_is_refused_as_expired(motion_server):
 async def test_wrong_and_unknown_app_ids(motion_server):
     token = await motion_server.token()
     assert await refusal(motion_server, motion_server.headers(token, app_id="no-such-app")) == ([E.APP_UNKNOWN], 1008)
-    other_app = motion_server.server.store.create_app("other")
-    _, other_key = motion_server.server.store.create_key(other_app)
+    other_app = await motion_server.server.store.create_app("other")
+    _, other_key = await motion_server.server.store.create_key(other_app)
     other_token = await motion_server.token(api_key=other_key)
     # A genuine token, but for another app than the one named in the headers.
     assert await refusal(motion_server, motion_server.headers(other_token)) == ([E.APP_UNKNOWN], 1008)
@@ -107,8 +107,8 @@ async def test_wrong_and_unknown_app_ids(motion_server):
 async def test_avatar_without_grant_or_unknown_is_refused(motion_server):
     token = await motion_server.token()
     assert await refusal(motion_server, motion_server.headers(token), "no-such-avatar") == ([E.AVATAR_UNKNOWN], 1008)
-    other_app = motion_server.server.store.create_app("other")
-    _, other_key = motion_server.server.store.create_key(other_app)
+    other_app = await motion_server.server.store.create_app("other")
+    _, other_key = await motion_server.server.store.create_key(other_app)
     other_token = await motion_server.token(api_key=other_key)
     assert await refusal(motion_server, motion_server.headers(other_token, other_app)) == ([E.AVATAR_UNKNOWN], 1008)
 
