@@ -77,3 +77,28 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def mean_abs_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean(np.abs(a.astype(np.float64) - b)))
+
+
+def prepared_frame(width: int, height: int, splats: list[dict], conic=(0.02, 0.0, 0.02)):
+    """A ``PreparedFrame`` made by hand, splats listed front to back: each a dict of ``mean`` (x, y
+    in pixels), ``radius``, ``opacity``, ``color`` and optionally ``conic`` (a, b, c)."""
+    from engine.kit import PreparedFrame
+
+    n = len(splats)
+    return PreparedFrame(
+        width=width, height=height, count=n, order=np.arange(n, dtype=np.int32),
+        means2d=np.array([s["mean"] for s in splats], np.float32).reshape(n, 2),
+        conics=np.array([s.get("conic", conic) for s in splats], np.float32).reshape(n, 3),
+        radii=np.array([s["radius"] for s in splats], np.float32),
+        depths=np.arange(1, n + 1, dtype=np.float32),
+        opacities=np.array([s["opacity"] for s in splats], np.float32),
+        colors=np.array([s["color"] for s in splats], np.float32).reshape(n, 3))
+
+
+def projected_random_frame(width: int, height: int, n: int = 2000):
+    """Random splats through the shared prepare stage, as a renderer gets them from a view."""
+    from engine.kit import SplatProjector
+
+    scene = random_splats(3, n=n, width=width, height=height)
+    scene.pop("background")
+    return SplatProjector(n)(**scene)

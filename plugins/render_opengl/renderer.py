@@ -46,6 +46,7 @@ class OpenGLRenderer:
     """One GL context (EGL surfaceless or a glfw window's), used only from the thread that opened it."""
 
     name = "opengl"
+    stops_at_min_transmittance = False  # the blend unit cannot skip the splat that would take T to <= 1e-4
     glfw_hints = GLFW_HINTS_NAMES
 
     def __init__(self) -> None:

@@ -37,6 +37,7 @@ class WgpuRenderer:
     """One device, one target; every call from the view's render thread."""
 
     name = "wgpu"
+    stops_at_min_transmittance = False  # the blend unit cannot skip a splat (see the module docstring)
     glfw_hints = {"CLIENT_API": "NO_API"}  # the window gets a Vulkan/wgpu surface, not a GL context
 
     def __init__(self) -> None:
