@@ -70,19 +70,20 @@ class BackendFeed(Transport, Protocol):
     """A transport that can also serve backend mode, where the app yields what its server received.
 
     Backend mode never dials anything: the controller calls these synchronously from
-    ``yield_audio_data`` / ``yield_frames_data`` on the app's thread, with its lock held.
+    ``yield_audio_data`` / ``yield_frames_data`` (and ``open_round`` / ``close_round`` also from
+    its render or tick thread when a round ends), never with its lock held.
 
     Rules:
     - ``open_round(id)`` makes ``id`` the current conversation; ``close_round(id=None)`` ends it
       (``None``: whatever is current).
-    - ``feed(payloads, id)`` passes each raw envelope of the current conversation to
-      ``listener.on_animation`` in order and returns how many it passed; for any other id it
-      drops the whole list and returns ``None``. An item that is not bytes-like is an
-      ``AvatarError(serverError)`` naming its index. It never blocks.
+    - ``feed(payloads, id)`` returns the raw envelopes of the current conversation it accepted,
+      in order, as ``bytes``; for any other id it drops the whole list and returns ``None``. An
+      item that is not bytes-like is an ``AvatarError(serverError)`` naming its index. It never
+      blocks and never calls the listener: the controller decodes what it returns.
     """
 
     def open_round(self, conversation_id: str) -> None: ...
 
     def close_round(self, conversation_id: str | None = None) -> None: ...
 
-    def feed(self, payloads, conversation_id: str) -> int | None: ...
+    def feed(self, payloads, conversation_id: str) -> list[bytes] | None: ...

@@ -1,6 +1,8 @@
-"""Checks and converts the app's audio chunks: PCM16 little-endian mono bytes → int16 samples."""
+"""Checks what the app passes with its audio: PCM16 little-endian mono chunks → int16 samples, the volume."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -30,3 +32,10 @@ def to_pcm16(data, end, what: str) -> np.ndarray:
                           f"{what} got a WAV file; pass the raw PCM16 samples (drop the header) and make sure "
                           "they are mono at the SDK's audio_format.sample_rate")
     return np.frombuffer(bytes(data), dtype="<i2").astype(np.int16)
+
+
+def check_volume(volume) -> None:
+    """``AvatarError(playbackStartFailed)`` unless ``volume`` is a number in 0.0..1.0."""
+    if isinstance(volume, bool) or not isinstance(volume, (int, float)) or not math.isfinite(volume) \
+            or not 0.0 <= volume <= 1.0:
+        raise AvatarError(ErrorCode.playbackStartFailed, f"volume must be a number in 0.0..1.0, not {volume!r}")

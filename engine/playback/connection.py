@@ -1,4 +1,4 @@
-"""Direct mode: the controller's link to a transport plugin — connect with a deadline, send, interrupt, close.
+"""The controller's link to a transport plugin — connect with a deadline, send, interrupt, close.
 
 If the transport cannot connect within ``connect_timeout_s`` (15 s, as the seed's fallback
 rule says) or fails with a network error, the link reports ``failed`` and the controller
@@ -25,25 +25,27 @@ CREDENTIAL_CODES = frozenset({
 _OUTBOX_LIMIT = 4096  # chunks; the controller also bounds queued audio by duration
 
 
-class LinkListener:
-    """The ``TransportListener`` handed to the transport; forwards to the controller.
+class ControllerListener:
+    """The ``TransportListener`` handed to a transport of either mode; forwards to the controller.
 
-    It holds the controller weakly: a transport's running tasks must not keep a view that
-    the app dropped without ``dispose()`` alive.
+    It names the driving mode its transport serves, so the controller asks that mode's driver
+    what a report means. It holds the controller weakly: a transport's running tasks must not
+    keep a view that the app dropped without ``dispose()`` alive.
     """
 
-    def __init__(self, controller) -> None:
+    def __init__(self, controller, mode: str) -> None:
         self._controller = weakref.ref(controller)
+        self._mode = mode
 
     def on_animation(self, message: bytes) -> None:
         controller = self._controller()
         if controller is not None:
-            controller._on_transport_animation(message)
+            controller._on_transport_animation(self._mode, message)
 
     def on_connection_state(self, state: ConnectionState) -> None:
         controller = self._controller()
         if controller is not None:
-            controller._on_transport_state(ConnectionState(state))
+            controller._on_transport_state(self._mode, ConnectionState(state))
 
     def on_error(self, error: AvatarError) -> None:
         controller = self._controller()

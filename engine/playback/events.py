@@ -44,6 +44,28 @@ class FrameRateInfo:
     window_s: float
 
 
+class EventQueue:
+    """The events a controller's parts raised, in order, waiting to be handed to the app.
+
+    The playhead and the drivers only ``put``; the controller ``take``s them once its lock is
+    released, so a callback never runs under the lock. One queue keeps the order the changes
+    happened in across parts (a connection failing before the stall it ends).
+    """
+
+    def __init__(self) -> None:
+        self._items: list[tuple[str, tuple]] = []
+
+    def put(self, name: str, *args: Any) -> None:
+        self._items.append((name, args))
+
+    def take(self) -> list[tuple[str, tuple]]:
+        items, self._items = self._items, []
+        return items
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
 class EventDispatcher:
     """Delivers ``(callback, args)`` pairs in order to the captured loop or a dispatcher thread."""
 

@@ -12,7 +12,7 @@ def new_conversation_id() -> str:
     return uuid.uuid4().hex
 
 
-class Round:
+class PlaybackRound:
     """Bookkeeping of one round; owned by the controller and touched only under its lock.
 
     Audio sample k of the round sits at stream position ``start_pos + k`` of the sink, so the

@@ -7,7 +7,7 @@ from ..contracts.starvation import StarvationDecision
 from ..enums import FrameStarvationMode
 from ..errors import AvatarError, ErrorCode
 from ..motion.layout import MOTION_FPS
-from .rounds import Round
+from .rounds import PlaybackRound
 
 SEED_POLICIES = {FrameStarvationMode.audioIndependent: "audio_independent",
                  FrameStarvationMode.strictSync: "strict_sync"}
@@ -66,11 +66,11 @@ class StarvationRunner:
         self.stalled = False
         self._starved_since = None
 
-    def initial_limit(self, rnd: Round) -> int | None:
+    def initial_limit(self, rnd: PlaybackRound) -> int | None:
         """Where the sink must stop for a new round: at its start when audio waits for motion."""
         return rnd.start_pos if self.policy.holds_audio and not rnd.motion_ended else None
 
-    def tick(self, rnd: Round, t: float, position: int, device_now: float, sample_rate: int,
+    def tick(self, rnd: PlaybackRound, t: float, position: int, device_now: float, sample_rate: int,
              audio_waiting: bool) -> tuple[StarvationDecision, float, int | None, bool | None]:
         """One tick: (decision, starved_for_s, sink limit or None, stall change or None).
 

@@ -4,7 +4,7 @@ Nothing is dialled from here. The app relays audio and raw ``SERVER_RESPONSE_ANI
 envelopes through its own channel and hands them to ``yield_audio_data`` /
 ``yield_frames_data``; this transport owns that yielded-payload path: it knows which
 conversation is current, checks each payload list (bytes-like items only), drops lists for
-any other conversation, and passes accepted envelopes to the controller's listener.
+any other conversation, and returns the accepted envelopes for the controller to decode.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ log = logging.getLogger("facecast.transport.backend")
 
 
 class BackendTransport:
-    """Feeds yielded payloads of the current conversation to ``context.listener``."""
+    """Accepts yielded payloads of the current conversation; drops the others."""
 
     def __init__(self, context: TransportContext) -> None:
         self.context = context
@@ -54,11 +54,11 @@ class BackendTransport:
         if conversation_id is None or conversation_id == self.current:
             self.current = None
 
-    def feed(self, payloads, conversation_id: str) -> int | None:
-        """Hand ``payloads`` to the listener if they belong to the current conversation.
+    def feed(self, payloads, conversation_id: str) -> list[bytes] | None:
+        """The envelopes of ``payloads`` as bytes if they belong to the current conversation.
 
-        Returns how many were passed on, or None when the list was dropped (stale id).
-        Raises ``AvatarError(serverError)`` naming the first item that is not bytes-like.
+        Returns None when the list was dropped (stale id). Raises ``AvatarError(serverError)``
+        naming the first item that is not bytes-like.
         """
         self._check_open()
         if not isinstance(payloads, (list, tuple)):
@@ -71,9 +71,7 @@ class BackendTransport:
             log.debug("dropped %d payloads for conversation %s (current: %s)", len(envelopes),
                       conversation_id, self.current)
             return None
-        for envelope in envelopes:
-            self.context.listener.on_animation(envelope)
-        return len(envelopes)
+        return envelopes
 
     def _check_open(self) -> None:
         if self._closed:

@@ -50,12 +50,12 @@ async def test_a_full_round_streams_audio_and_plays_the_returned_motion(transpor
     audio = tone(1.0)
     cid = ctl.send(audio[:16000])
     assert ctl.send(audio[16000:], end=True) == cid
-    await settle(lambda: len(transport.audio.get(cid, b"")) == len(audio) and ctl._round.motion_ended)
+    await settle(lambda: len(transport.audio.get(cid, b"")) == len(audio) and ctl._playhead.round.motion_ended)
     assert bytes(transport.audio[cid]) == audio  # every byte reached the Motion Server, in order
     run(ctl, 1.1)
     assert await rec.take() == [("conversation_state", "playing"), ("animation_state", "mono"),
                                 ("conversation_state", "idle"), ("animation_state", "idle")]
-    assert ctl._round.frames_end == 25
+    assert ctl._playhead.round.frames_end == 25
     await ctl.close()
     assert transport.closed
     assert await rec.take() == [("connection_state", "disconnected")]
@@ -89,15 +89,15 @@ async def test_interrupt_and_new_rounds_reach_the_transport_and_stale_motion_is_
     await ctl.start()
     transport = LoopbackTransport.instances[-1]
     first = ctl.send(tone(1.0), end=True)
-    await settle(lambda: ctl._round.motion_ended)
+    await settle(lambda: ctl._playhead.round.motion_ended)
     run(ctl, 0.3)
     second = ctl.send(tone(0.5))  # new audio after end: a new round, the old one is interrupted
     await settle(lambda: second in transport.audio)
     assert transport.interrupted == [first]
-    before = ctl._round.frames_end
-    assert ctl._round.id == second and before > 0
+    before = ctl._playhead.round.frames_end
+    assert ctl._playhead.round.id == second and before > 0
     transport.replay(first, np.zeros((25, 70), np.float32), 0, True)  # late motion for the old round
-    assert ctl._round.frames_end == before and ctl._round.motion_ended is False
+    assert ctl._playhead.round.frames_end == before and ctl._playhead.round.motion_ended is False
     ctl.interrupt()
     await settle(lambda: transport.interrupted == [first, second])
     assert transport.interrupted == [first, second]
@@ -147,7 +147,7 @@ async def test_a_connection_lost_mid_round_keeps_the_audio_playing(transports, a
     transport = LoopbackTransport.instances[-1]
     ctl.frame_starvation_mode = "strict_sync"
     ctl.send(tone(2.0)[: RATE], end=False)  # half the audio, no end: motion for 1 s only
-    await settle(lambda: ctl._round.frames_end >= 24)
+    await settle(lambda: ctl._playhead.round.frames_end >= 24)
     run(ctl, 0.5)
     transport.drop()
     await settle()
@@ -170,7 +170,7 @@ async def test_after_a_reconnect_new_rounds_get_motion_again(transports, avatar)
     run(ctl, 0.5)
     transport.come_back()
     cid = ctl.send(tone(0.4), end=True)
-    await settle(lambda: ctl._round.motion_ended)
+    await settle(lambda: ctl._playhead.round.motion_ended)
     assert cid in transport.audio
     run(ctl, 0.5)
     events = [e for e in await rec.take() if e[0] != "error"]
@@ -214,11 +214,11 @@ async def test_close_during_a_strict_sync_stall_reports_the_stall_over(monkeypat
     await ctl.start()
     cid = ctl.send(tone(0.2))
     ctl.send(tone(0.8))  # motion covers only the first 0.2 s of this round
-    await settle(lambda: ctl._round is not None and ctl._round.frames_end > 0)
+    await settle(lambda: ctl._playhead.round is not None and ctl._playhead.round.frames_end > 0)
     run(ctl, 0.6)
     stalls = [value for name, value in await rec.take() if name == "playback_stall"]
     assert stalls[-1] is True  # audio waits where the motion ran out
     await ctl.close()  # audio-only from here: nothing waits for motion any more
     assert await rec.take() == [("connection_state", "disconnected"), ("playback_stall", False)]
-    assert ctl._round.id == cid and ctl._round.audio_only
+    assert ctl._playhead.round.id == cid and ctl._playhead.round.audio_only
     ctl.dispose()

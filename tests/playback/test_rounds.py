@@ -109,7 +109,7 @@ async def test_interrupt_during_the_idle_transition(ctl, rec, avatar):
     run(ctl, 0.42)
     assert await rec.take() == [("conversation_state", "playing"), ("animation_state", "mono"),
                                 ("conversation_state", "idle"), ("animation_state", "idle")]
-    assert ctl._mixer.in_transition  # still easing from speech back into idle
+    assert ctl._playhead.mixer.in_transition  # still easing from speech back into idle
     ctl.interrupt()
     ctl.interrupt()
     assert await rec.take() == []
@@ -117,7 +117,7 @@ async def test_interrupt_during_the_idle_transition(ctl, rec, avatar):
     out = np.zeros(ctl._dim, np.float32)
     ctl.frame_pose(out)
     idle = np.zeros_like(out)
-    ctl._mixer.idle_loop.sample(ctl._anim_time, idle)
+    ctl._playhead.mixer.idle_loop.sample(ctl._playhead.anim_time, idle)
     np.testing.assert_allclose(out, idle, atol=1e-6)
 
 

@@ -61,7 +61,7 @@ async def test_audio_independent_never_pauses_audio(ctl, rec):
     run(ctl, 1.0)  # motion covers 0.4 s only: the clock runs on regardless
     assert ctl.get_audio_time() == pytest.approx(1.0, abs=1e-9)
     # Starved since 0.4 s: held 0.24 s, then eased over 0.3 s fully into the idle loop.
-    idle = ctl._mixer.idle_loop.sample(ctl._anim_time, np.zeros(ctl._dim, np.float32))
+    idle = ctl._playhead.mixer.idle_loop.sample(ctl._playhead.anim_time, np.zeros(ctl._dim, np.float32))
     np.testing.assert_allclose(pose_now(ctl), idle, atol=1e-5)
     ctl.yield_frames_data(payloads(kf[10:], start=10), cid)  # late motion: back to the frame for the clock
     run(ctl, 0.3)  # past the 0.2 s blend back from idle
@@ -89,9 +89,9 @@ async def test_ease_to_idle_relaxes_at_once(ctl, rec):
     cid = ctl.yield_audio_data(tone(2.0), end=True)
     ctl.yield_frames_data(payloads(kf[:10], end=False), cid)
     run(ctl, 0.4)
-    assert not np.allclose(pose_now(ctl), ctl._mixer.idle, atol=1e-3)
+    assert not np.allclose(pose_now(ctl), ctl._playhead.mixer.idle, atol=1e-3)
     run(ctl, 0.26)  # 0.2 s of easing after starvation began at 0.4 s
-    idle = ctl._mixer.idle_loop.sample(ctl._anim_time, np.zeros(ctl._dim, np.float32))
+    idle = ctl._playhead.mixer.idle_loop.sample(ctl._playhead.anim_time, np.zeros(ctl._dim, np.float32))
     np.testing.assert_allclose(pose_now(ctl), idle, atol=1e-5)
     assert ctl.get_audio_time() == pytest.approx(0.66, abs=1e-9)
 
