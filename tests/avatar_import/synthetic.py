@@ -25,15 +25,31 @@ def _sphere_point(x, y):
     return [x, y, np.sqrt(RADIUS ** 2 - x * x - y * y)]
 
 
+def _smooth_dirs(rng, v, count, size):
+    """Blendshapes as FLAME's are: smooth over the surface (random quadratics of position), not per-vertex noise."""
+    p = v / RADIUS
+    features = np.stack([np.ones(len(p)), *p.T, p[:, 0] * p[:, 1], p[:, 1] * p[:, 2], p[:, 0] * p[:, 2],
+                         *(p.T ** 2)], axis=1)  # (V, 10)
+    return np.einsum("vf,fck->vck", features, rng.normal(0, size / np.sqrt(count), (10, 3, count)))
+
+
 def flame_arrays(seed: int = 0) -> dict:
     """FLAME 2023's arrays on a sphere-shaped head (face towards +z); lip rims where FLAME has them."""
     rng = np.random.default_rng(seed)
     i = np.arange(V) + 0.5
     phi, theta = np.arccos(1 - 2 * i / V), np.pi * (1 + 5 ** 0.5) * i
     v = RADIUS * np.stack([np.cos(theta) * np.sin(phi), np.cos(phi), np.sin(theta) * np.sin(phi)], axis=1)
-    xs = np.linspace(-0.025, 0.025, 15)
-    for ring, y in ((LIP_UPPER, -0.035), (LIP_LOWER, -0.047)):
-        v[list(ring)] = [_sphere_point(x, y + 0.004 * (x / 0.025) ** 2) for x in xs]
+    # lip rims: the sphere points nearest two mouth-shaped arcs, swapped into FLAME's lip indices (moving
+    # points instead would leave sliver triangles, whose frames float32 vertices cannot pin down)
+    xs = np.linspace(-0.03, 0.03, 15)
+    taken: set[int] = set()
+    for ring, y in ((LIP_UPPER, -0.03), (LIP_LOWER, -0.05)):
+        for index, x in zip(ring, xs):
+            order = np.argsort(np.linalg.norm(v - _sphere_point(x, y + 0.006 * (x / 0.03) ** 2), axis=1))
+            nearest = next(int(k) for k in order if int(k) not in taken)
+            taken.add(index)
+            taken.add(nearest)
+            v[[index, nearest]] = v[[nearest, index]]
     faces = scipy.spatial.ConvexHull(v).simplices.astype(np.uint32)
     centres = {"root": [0, -0.06, -0.02], "neck": [0, -0.05, -0.01], "jaw": [0, -0.04, 0.03],
                "eye_l": [0.03, 0.025, 0.08], "eye_r": [-0.03, 0.025, 0.08]}
@@ -49,8 +65,8 @@ def flame_arrays(seed: int = 0) -> dict:
     return {
         "v_template": v,
         "f": faces,
-        "shapedirs": rng.normal(0, 2e-4, (V, 3, 300 + EXPRESSIONS)),
-        "posedirs": rng.normal(0, 1e-4, (V, 3, 36)),
+        "shapedirs": _smooth_dirs(rng, v, 300 + EXPRESSIONS, 4e-4),
+        "posedirs": _smooth_dirs(rng, v, 36, 1e-3),
         "J_regressor": scipy.sparse.csc_matrix(reg),
         "weights": weights,
         "kintree_table": np.array([[4294967295, 0, 1, 1, 1], [0, 1, 2, 3, 4]], dtype=np.uint32),
@@ -118,7 +134,7 @@ def flame_params(frames: int = 30, seed: int = 2) -> dict[str, np.ndarray]:
         "jaw_pose": (np.array([[0.25, 0.0, 0.01]]) * (0.5 + 0.5 * np.sin(9 * t))).astype(np.float32),
         "eyes_pose": rng.normal(0, 0.05, (frames, 6)).astype(np.float32),
         "translation": (np.array([[0.004, -0.01, 0.02]]) * np.cos(3 * t)).astype(np.float32),
-        "static_offset": rng.normal(0, 5e-4, (1, V_TEETH, 3)).astype(np.float32),
+        "static_offset": rng.normal(0, 5e-5, (1, V_TEETH, 3)).astype(np.float32),
         "dynamic_offset": np.zeros((frames, V_TEETH, 3), np.float32),
     }
 
