@@ -24,7 +24,7 @@ from typing import Any, Callable
 from .compare import DEFAULT_THRESHOLD, compare_rows, load_suites
 from .table import WIDTH, render_table
 
-SUITES = ("motion", "render", "playback", "e2e")
+SUITES = ("motion", "render", "playback", "e2e", "lipsync", "livekit")
 RESULTS_DIR = Path(os.environ.get("FACECAST_BENCH_DIR", "benchmarks/results"))
 # libraries whose versions go into every result (the ones that decide the speed)
 VERSIONED = ("facecast", "numpy", "numba", "llvmlite", "wgpu", "PyOpenGL", "glfw", "av", "sounddevice",
@@ -164,7 +164,7 @@ class Report:
             budget: float | None = None, **extra: Any) -> None:
         """One measurement; keep ``case`` and the labels short (the table cuts long ones into footnotes)."""
         ratio = None
-        if baseline_value is not None and ours_value:
+        if baseline_value and ours_value:  # no ratio against a zero
             ratio = (ours_value / baseline_value) if higher_is_better else (baseline_value / ours_value)
         row = {"case": case, "ours": ours, "value": ours_value, "baseline": baseline,
                "baseline_value": baseline_value, "unit": unit, "speedup": ratio, "budget": budget,
