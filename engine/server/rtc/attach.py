@@ -1,0 +1,31 @@
+"""What an ingress session needs to hand its output to a WebRTC egress: open it, and the confirm that names it."""
+
+from __future__ import annotations
+
+import contextlib
+
+from ...wire import message_pb2 as pb
+from ..codes import CloseCode
+
+
+def open_egress(rtc, session, cfg: pb.ClientConfigureSession):
+    """``(egress, confirm bytes)`` for a session configured with ``EGRESS_TYPE_WEBRTC``.
+
+    Raises ``ConfigRefused`` / ``EgressUnavailable`` (each with ``code`` and ``message``). When the
+    egress fails later (no peer joined in time), the session reports it and closes.
+    """
+    from ..session import SessionClosed
+
+    async def failed(code, message: str) -> None:
+        with contextlib.suppress(SessionClosed, ConnectionError):
+            await session.fail(code, message, CloseCode.POLICY_VIOLATION)
+
+    opened = rtc.open(connection_id=session.connection_id, app_id=session.app_id, sample_rate=cfg.sample_rate,
+                      config=cfg.webrtc_egress, on_failure=failed)
+    msg = pb.Message(type=pb.MESSAGE_TYPE_SERVER_CONFIRM_SESSION)
+    confirm = msg.server_confirm_session
+    confirm.connection_id = session.connection_id
+    confirm.join_url = opened.join_url
+    confirm.join_token = opened.join_token
+    confirm.join_token_expires_at = opened.expires_at
+    return opened.egress, msg.SerializeToString()
