@@ -52,13 +52,16 @@ _LAZY = {
     "ServerErrorCode": "engine.wire.codes",
     "AnimationDecoder": "engine.wire.codec",
     "encode_animation": "engine.wire.codec",
+    # the RTC path: host candidates only where an IcePolicy says (loopback by default)
+    "IcePolicy": "engine.rtc.ice",
+    "MonoResampler": "engine.rtc.resample",
     # motion generators: the keyframe layout
     "MOTION_FPS": "engine.motion.layout",
     "motion_dim": "engine.motion.layout",
     "samples_per_frame": "engine.motion.layout",
 }
 # Modules offered whole: ``kit.layout.JAW`` etc.
-_MODULES = {"layout": "engine.motion.layout"}
+_MODULES = {"layout": "engine.motion.layout", "rtc_ice": "engine.rtc.ice", "rtc_framing": "engine.rtc.framing"}
 
 __all__ = sorted([
     "AudioFormat", "AudioSink", "AvatarError", "BackendFeed", "BackendScore", "ConnectionState", "Endpoints",
