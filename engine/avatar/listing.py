@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..errors import AvatarError, ErrorCode
 from .manifest import parse_manifest
-from .package import MANIFEST
+from .files import read_regular
+from .package import MANIFEST, MAX_MANIFEST_BYTES
 
 
 def asset_listing(package_dir: str | os.PathLike, base_url: str) -> dict:
@@ -18,12 +19,9 @@ def asset_listing(package_dir: str | os.PathLike, base_url: str) -> dict:
     asset file must exist with the manifest's size (hashes are the manifest's; the client verifies them).
     """
     root = Path(package_dir)
-    try:
-        raw = (root / MANIFEST).read_bytes()
-    except OSError as exc:
-        raise AvatarError(ErrorCode.avatarIDUnrecognized,
-                          f"no avatar package at {str(root)!r} ({exc.strerror or exc})") from None
-    manifest = parse_manifest(raw)
+    if not (root / MANIFEST).exists():
+        raise AvatarError(ErrorCode.avatarIDUnrecognized, f"no avatar package at {str(root)!r}")
+    manifest = parse_manifest(read_regular(root / MANIFEST, MAX_MANIFEST_BYTES, str(root)))
     prefix = base_url.rstrip("/")
     assets = {}
     for name, entry in manifest.assets.items():

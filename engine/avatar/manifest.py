@@ -142,13 +142,15 @@ def _assets(d) -> dict[str, AssetEntry]:
     return out
 
 
-def parse_manifest(data: bytes | str | dict) -> Manifest:
+def parse_manifest(data: bytes | bytearray | str | dict) -> Manifest:
     """Validate a manifest (raw JSON or already parsed) and return it; ``invalidAvatarMetadata`` if wrong."""
-    if isinstance(data, (bytes, str)):
+    if isinstance(data, (bytes, bytearray, str)):
         try:
             data = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise _bad(f"not valid JSON ({exc})") from None
+        except RecursionError:
+            raise _bad("JSON nested too deeply to parse; a manifest is a flat object of a few levels") from None
     if not isinstance(data, dict):
         raise _bad("must be a JSON object")
     if data.get("format") != FORMAT:

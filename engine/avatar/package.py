@@ -24,10 +24,13 @@ from .manifest import (GAUSSIANS, GAUSSIANS_COMPRESSED, HEAD, IDLE, SH, AssetEnt
                        parse_manifest)
 from .npzio import arrays_digest, npz_bytes, read_npz
 from .sh_arrays import sh_arrays, sh_from_arrays
-from .validate import GAUSSIAN_KEYS, HEAD_KEYS, bad, gaussians_from_arrays, head_from_arrays, idle_from_arrays
+from .files import read_regular
+from .validate import (GAUSSIAN_KEYS, HEAD_KEYS, bad, gaussian_shapes, gaussians_from_arrays, head_from_arrays,
+                       head_shapes, idle_from_arrays, idle_shapes)
 from .zipsafe import SafeZip
 
 MANIFEST = "manifest.json"
+MAX_MANIFEST_BYTES = 1 << 20
 BUNDLED_DIR = Path(__file__).with_name("bundled")
 
 
@@ -124,6 +127,18 @@ def needed_assets(manifest: Manifest, use_compressed_model: bool) -> list[str]:
     return [HEAD, gaussians, IDLE] + ([SH] if manifest.sh_degree else [])
 
 
+def expected_shapes(manifest: Manifest, name: str) -> dict[str, tuple[int, ...]] | None:
+    """The array shapes the manifest implies for asset ``name`` (None: checked after reading)."""
+    m = manifest
+    if name == HEAD:
+        return head_shapes(m.vertex_count, m.face_count, m.expression_count)
+    if name in (GAUSSIANS, GAUSSIANS_COMPRESSED):
+        return gaussian_shapes(m.gaussian_count)
+    if name == IDLE:
+        return idle_shapes(m.idle_frames, m.expression_count)
+    return None
+
+
 def avatar_from_files(manifest: Manifest, read: Callable[[str], bytes], use_compressed_model: bool = False,
                       integrity_code: ErrorCode = ErrorCode.invalidAvatarMetadata) -> Avatar:
     """Build a validated :class:`Avatar` from the files ``read(name)`` returns."""
@@ -131,7 +146,7 @@ def avatar_from_files(manifest: Manifest, read: Callable[[str], bytes], use_comp
     for name in needed_assets(manifest, use_compressed_model):
         data = read(name)
         verify_file(manifest, name, data, integrity_code)
-        arrays[name] = read_npz(data, name)
+        arrays[name] = read_npz(data, name, expected_shapes(manifest, name))
         if arrays_digest(arrays[name]) != manifest.assets[name].arrays_sha256:
             raise bad(name, "array contents do not match the manifest's arrays_sha256")
     m = manifest
@@ -151,16 +166,17 @@ def avatar_from_files(manifest: Manifest, read: Callable[[str], bytes], use_comp
 def load_package(path: str | os.PathLike, use_compressed_model: bool = False) -> Avatar:
     """Load a package directory or ``.zip``; ``AvatarError(invalidAvatarMetadata)`` on any defect."""
     p = Path(path)
+    # Every file is read only up to the size the manifest declares for it: a package cannot make
+    # the loader read a device, block on a FIFO or inflate more than it announced.
     if p.is_dir():
-        def read(name: str) -> bytes:
-            try:
-                return (p / name).read_bytes()
-            except OSError as exc:
-                raise bad(str(p), f"cannot read {name} ({exc.strerror or exc})") from None
-        return avatar_from_files(parse_manifest(read(MANIFEST)), read, use_compressed_model)
+        manifest = parse_manifest(read_regular(p / MANIFEST, MAX_MANIFEST_BYTES, str(p)))
+        return avatar_from_files(manifest, lambda name: read_regular(p / name, manifest.assets[name].size, str(p)),
+                                 use_compressed_model)
     if p.is_file():
         with SafeZip(str(p), str(p)) as zf:
-            return avatar_from_files(parse_manifest(zf.read(MANIFEST)), zf.read, use_compressed_model)
+            manifest = parse_manifest(zf.read(MANIFEST, MAX_MANIFEST_BYTES))
+            return avatar_from_files(manifest, lambda name: zf.read(name, manifest.assets[name].size),
+                                     use_compressed_model)
     raise AvatarError(ErrorCode.avatarIDUnrecognized,
                       f"no avatar package at {str(p)!r}: expected a directory or a .zip holding manifest.json")
 

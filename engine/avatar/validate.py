@@ -17,6 +17,23 @@ GAUSSIAN_KEYS = ("parent", "local_xyz", "local_rot", "local_log_scale", "opacity
 SUM_TOLERANCE = 1e-3
 
 
+def head_shapes(vertices: int, faces: int, expressions: int) -> dict[str, tuple[int, ...]]:
+    """The shape of every ``head.npz`` array, as the manifest's counts imply (checked before reading)."""
+    v = vertices
+    return {"v_template": (v, 3), "faces": (faces, 3), "expr_dirs": (expressions, v, 3), "eyelid_dirs": (2, v, 3),
+            "pose_dirs": (POSE_CORRECTIVES, v, 3), "j_regressor": (5, v), "weights": (v, 5), "parents": (5,)}
+
+
+def gaussian_shapes(count: int) -> dict[str, tuple[int, ...]]:
+    """The shape of every array of a (full or compressed) Gaussian set of ``count`` Gaussians."""
+    return {"parent": (count,), "local_xyz": (count, 3), "local_rot": (count, 4), "local_log_scale": (count, 3),
+            "opacity": (count,), "color": (count, 3)}
+
+
+def idle_shapes(frames: int, expressions: int) -> dict[str, tuple[int, ...]]:
+    return {"keyframes": (frames, layout.motion_dim(expressions))}
+
+
 def bad(what: str, message: str) -> AvatarError:
     return AvatarError(ErrorCode.invalidAvatarMetadata, f"{what}: {message}")
 

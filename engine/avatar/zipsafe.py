@@ -65,10 +65,25 @@ class SafeZip:
     def names(self) -> list[str]:
         return [n for n in self._infos if not n.endswith("/")]
 
-    def read(self, name: str) -> bytes:
+    def _info(self, name: str) -> zipfile.ZipInfo:
         info = self._infos.get(name)
         if info is None:
             raise _bad(self.what, f"missing member {name!r}")
+        return info
+
+    def size(self, name: str) -> int:
+        """The member's declared uncompressed size."""
+        return self._info(name).file_size
+
+    def open(self, name: str):
+        """A binary stream of the member (decompressed as it is read; the caller maps read errors)."""
+        return self._zip.open(self._info(name))
+
+    def read(self, name: str, max_bytes: int | None = None) -> bytes:
+        """The member's bytes; ``max_bytes`` refuses a larger member before it is inflated."""
+        info = self._info(name)
+        if max_bytes is not None and info.file_size > max_bytes:
+            raise _bad(self.what, f"member {name!r} declares {info.file_size} bytes, over the {max_bytes} expected")
         try:
             with self._zip.open(info) as fh:
                 data = fh.read(info.file_size + 1)
