@@ -98,3 +98,10 @@ def eyelid_dirs(m: M.DemoMesh) -> np.ndarray:
         d[k, sel] = rotate_x(v[sel], c, angle[sel]) - v[sel]
     d[np.abs(d) < 1e-6] = 0.0
     return d
+
+
+def mouth_shapes() -> dict[str, dict[int, float]]:
+    """The demo head realises every named mouth shape (engine.avatar.mouth) with its own blendshape."""
+    from ..mouth import MOUTH_SHAPES
+
+    return {name: {NAMED_EXPRESSIONS.index(name): 1.0} for name in MOUTH_SHAPES}
