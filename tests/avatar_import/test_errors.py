@@ -45,10 +45,10 @@ def _column_defect(name):
     ("nan", r"opacity holds NaN or infinite values \(first at row 10\)"),
     ("zero_rotation", r"rot_0\.\.3 of Gaussian 2 is a zero quaternion"),
 ])
-def test_point_cloud_defects(make_run, flame_pkl, face_count, defect, pattern):
+def test_point_cloud_defects(make_run, flame_npz, face_count, defect, pattern):
     cols = make_run.columns()
     _column_defect(defect)(cols, face_count)
-    _expect(make_run(columns=cols), flame_pkl[0], "point_cloud.ply", pattern)
+    _expect(make_run(columns=cols), flame_npz, "point_cloud.ply", pattern)
 
 
 @pytest.mark.parametrize("key, value, pattern", [
@@ -57,19 +57,19 @@ def test_point_cloud_defects(make_run, flame_pkl, face_count, defect, pattern):
     ("expr", np.full((4, 100), np.inf), r"expr holds NaN or infinite values"),
     ("eyes_pose", None, r"missing eyes_pose"),
 ])
-def test_flame_param_defects(make_run, flame_pkl, key, value, pattern):
+def test_flame_param_defects(make_run, flame_npz, key, value, pattern):
     params = make_run.params()
     if value is None:
         del params[key]
     else:
         params[key] = value
-    _expect(make_run(params=params), flame_pkl[0], "flame_param.npz", pattern)
+    _expect(make_run(params=params), flame_npz, "flame_param.npz", pattern)
 
 
-def test_flame_only_offsets_are_padded_for_the_teeth(make_run, flame_pkl):
+def test_flame_only_offsets_are_padded_for_the_teeth(make_run, flame_npz):
     params = make_run.params()
     params["static_offset"] = params["static_offset"][:, :5023]
-    avatar = import_gaussian_avatars(make_run(params=params), flame_pkl[0])
+    avatar = import_gaussian_avatars(make_run(params=params), flame_npz)
     assert avatar.head.vertex_count == 5143
 
 

@@ -23,7 +23,7 @@ from ..model import CameraConfig, HeadModel
 from ..package import write_package, write_package_zip
 from ..rig import posed_vertices, rodrigues
 from .motion import idle_from_keyframes, keyframes_from_flame_params
-from .run import FlameParams, find_point_cloud, read_flame_params, read_gaussians
+from .run import FlameParams, check_binding, find_point_cloud, read_flame_params, read_gaussians
 from .teeth import FLAME_VERTEX_COUNT, TEETH_VERTEX_COUNT, add_teeth
 
 CAMERA_FOV = 30.0
@@ -83,11 +83,12 @@ def import_gaussian_avatars(run_dir: str | os.PathLike, flame_path: str | os.Pat
     params_path = ply.parent / "flame_param.npz"
     if not params_path.is_file() and (Path(run_dir) / "flame_param.npz").is_file():
         params_path = Path(run_dir) / "flame_param.npz"
+    # the run's own files first: they fail fast, before the (large) FLAME model is read
+    params = read_flame_params(params_path, FLAME_VERTEX_COUNT + TEETH_VERTEX_COUNT)
+    gaussians = read_gaussians(ply)
     flame = gaussian_avatars_flame(flame_path)
-    v, f = flame["v_template"].shape[0], flame["f"].shape[0]
-    params = read_flame_params(params_path, v)
+    check_binding(gaussians, flame["f"].shape[0], str(ply))
     head = head_for_run(flame, params, str(params_path))
-    gaussians = read_gaussians(ply, f)
     keyframes = keyframes_from_flame_params(params)
     idle = idle_from_keyframes(keyframes)
     if np.abs(idle).max() > 10.0:

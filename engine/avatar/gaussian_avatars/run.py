@@ -83,8 +83,18 @@ def _finite(what: str, name: str, arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-def read_gaussians(path: str | os.PathLike, face_count: int) -> GaussianSet:
-    """The Gaussians of a trained ``point_cloud.ply`` as a :class:`GaussianSet` with SH degree 3."""
+def check_binding(gaussians: GaussianSet, face_count: int, what: str) -> None:
+    if gaussians.parent.max() >= face_count:
+        raise _bad(what, f"binding_0 values must lie in 0..{face_count - 1} (the FLAME-with-teeth triangles); "
+                         f"found {int(gaussians.parent.min())}..{int(gaussians.parent.max())} — the run was "
+                         "trained on another mesh")
+
+
+def read_gaussians(path: str | os.PathLike, face_count: int | None = None) -> GaussianSet:
+    """The Gaussians of a trained ``point_cloud.ply`` as a :class:`GaussianSet` with SH degree 3.
+
+    ``face_count`` checks ``binding_0`` against the mesh (``check_binding`` does it later otherwise).
+    """
     what = str(path)
     try:
         data = Path(path).read_bytes()
@@ -110,9 +120,8 @@ def read_gaussians(path: str | os.PathLike, face_count: int) -> GaussianSet:
     binding = _finite(what, "binding_0", cols["binding_0"].astype(np.float64))
     if (binding != np.round(binding)).any():
         raise _bad(what, "binding_0 must hold whole triangle indices")
-    if binding.min() < 0 or binding.max() >= face_count:
-        raise _bad(what, f"binding_0 values must lie in 0..{face_count - 1} (the FLAME-with-teeth triangles); "
-                         f"found {int(binding.min())}..{int(binding.max())} — the run was trained on another mesh")
+    if binding.min() < 0 or binding.max() >= 2 ** 31:
+        raise _bad(what, f"binding_0 values must be triangle indices ≥ 0; found {binding.min():.0f}..{binding.max():.0f}")
     norms = np.linalg.norm(rot, axis=1)
     if (norms < 1e-12).any():
         raise _bad(what, f"rot_0..3 of Gaussian {int(np.flatnonzero(norms < 1e-12)[0])} is a zero quaternion")
@@ -121,7 +130,7 @@ def read_gaussians(path: str | os.PathLike, face_count: int) -> GaussianSet:
     sh[:, 1:] = np.swapaxes(rest, 1, 2)
     with np.errstate(over="ignore"):
         opacity = 1.0 / (1.0 + np.exp(-opacity_logit))
-    return GaussianSet(
+    gaussians = GaussianSet(
         parent=binding.astype(np.int32),
         local_xyz=np.ascontiguousarray(xyz, np.float32),
         local_rot=np.ascontiguousarray(rot / norms[:, None], np.float32),
@@ -130,6 +139,9 @@ def read_gaussians(path: str | os.PathLike, face_count: int) -> GaussianSet:
         color=np.ascontiguousarray(np.clip(SH_C0 * dc + 0.5, 0.0, 1.0), np.float32),
         sh=np.ascontiguousarray(sh, np.float32),
     )
+    if face_count is not None:
+        check_binding(gaussians, face_count, what)
+    return gaussians
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray]:
