@@ -13,6 +13,7 @@ COMMANDS = {
     "plugins": "list the installed plugins and what they register",
     "make-demo-avatar": "regenerate the procedural demo avatar package",
     "convert-flame": "convert a FLAME model file into a pickle-free .npz",
+    "import-gaussian-avatars": "import a trained GaussianAvatars head as an avatar package",
     "bench": "run a benchmark suite against its baseline",
     "serve": "run the embedded Motion Server",
     "apps": "manage the Motion Server's apps",
