@@ -12,7 +12,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("plugins.livekit_avatar needs LiveKit Agents: pip install 'facecast[livekit]'") from exc
 
-from .generator import FacecastVideoGenerator, default_motion_generator
+from .generator import FacecastVideoGenerator
 from .session import AvatarSession
 
-__all__ = ["AvatarSession", "FacecastVideoGenerator", "default_motion_generator"]
+__all__ = ["AvatarSession", "FacecastVideoGenerator"]
