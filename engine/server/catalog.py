@@ -40,9 +40,13 @@ class AvatarCatalog:
         package = self.package_dir(avatar_id)
         if package is None:
             return None
+        from ..avatar.files import read_regular  # the package format is the avatar module's job
+        from ..avatar.package import MAX_MANIFEST_BYTES
+        from ..errors import AvatarError
+
         try:
-            data = json.loads((package / "manifest.json").read_text("utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(read_regular(package / "manifest.json", MAX_MANIFEST_BYTES, avatar_id))
+        except (AvatarError, ValueError, RecursionError):  # not JSON, or nested past the parser's limit
             return None
         return data if isinstance(data, dict) else None
 

@@ -16,6 +16,8 @@ class Limits:
     configure_timeout_s: float = 10.0  # the configure message must arrive this soon after the upgrade
     send_timeout_s: float = 10.0  # a peer that takes no bytes of a message for this long is disconnected
     max_sessions_per_app: int = 64  # concurrent ingress sessions of one App ID
+    request_timeout_s: float = 15.0  # an HTTP request's headers (and body) must arrive within this
+    max_connections: int = 4096  # open HTTP connections (lowered to fit the file-descriptor limit)
 
     def __attrs_post_init__(self) -> None:
         for field in attrs.fields(type(self)):
