@@ -1,4 +1,5 @@
-"""Render one frame of an avatar offscreen to a PNG (e.g. `facecast render --avatar demo --out face.png`)."""
+"""Render an avatar offscreen: one frame to a PNG (`facecast render --avatar demo --out face.png`), or a tracked
+FLAME sequence re-enacted to a video (`facecast render AVATAR --motion flame_param.npz --output out.mp4`)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,14 @@ from pathlib import Path
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--avatar", default="demo", help="bundled avatar id or path to a package (default: demo)")
+    parser.add_argument("avatar_pos", nargs="?", metavar="AVATAR", default=None,
+                        help="bundled avatar id or path to a package (same as --avatar)")
+    parser.add_argument("--avatar", default=None, help="bundled avatar id or path to a package (default: demo)")
     parser.add_argument("--backend", default=None, help="renderer: cpu, wgpu, opengl or a plugin's (default: auto)")
-    parser.add_argument("--out", default="avatar.png", help="PNG file to write (default: avatar.png)")
+    parser.add_argument("--out", "--output", dest="out", default=None,
+                        help="file to write: a PNG (default avatar.png), or a video with --motion (default out.mp4)")
+    parser.add_argument("--motion", default=None,
+                        help="replay a tracked FLAME sequence (GaussianAvatars' flame_param.npz), one frame per keyframe")
     parser.add_argument("--width", type=int, default=512)
     parser.add_argument("--height", type=int, default=512)
     parser.add_argument("--quality", choices=("standard", "high", "ultra"), default=None)
@@ -21,6 +27,31 @@ def _load(avatar: str):
     return load_package(path) if path.exists() else load_bundled(avatar)
 
 
+def _replay(avatar, args) -> int:
+    import sys
+    import time
+
+    from ..avatar.gaussian_avatars import motion_of_run
+    from ..render.quality import sh_degree
+    from ..render.replay import replay_motion
+
+    keyframes = motion_of_run(args.motion, avatar.expression_count)
+    out = args.out or "out.mp4"
+    degree = sh_degree(args.quality) if args.quality else None
+    t0 = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % 25 == 0:
+            print(f"\r{done}/{total} frames", end="", file=sys.stderr, flush=True)
+
+    frames = replay_motion(avatar, keyframes, out, args.width, args.height, backend=args.backend, sh_degree=degree,
+                           on_frame=progress)
+    print(file=sys.stderr)
+    print(f"wrote {out}: {frames} frames of {args.motion} at 25 fps, {args.width}×{args.height}, "
+          f"in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
 def run(args) -> int:
     import asyncio
     import sys
@@ -30,7 +61,10 @@ def run(args) -> int:
     from ..render.containers import Offscreen
     from ..render.view import AvatarView
 
-    avatar = _load(args.avatar)
+    avatar = _load(args.avatar_pos or args.avatar or "demo")
+    if args.motion:
+        return _replay(avatar, args)
+    out = args.out or "avatar.png"
     if args.quality:
         asyncio.run(AvatarSDK.initialize("facecast-cli", Configuration(render_quality=args.quality)))
     view = AvatarView(avatar, Offscreen(args.width, args.height), backend=args.backend)
@@ -41,11 +75,11 @@ def run(args) -> int:
         if png is None:
             print(f"facecast render: the {view.backend} renderer produced no frame", file=sys.stderr)
             return 1
-        Path(args.out).write_bytes(png)
+        Path(out).write_bytes(png)
         size = view.render_size
         rect = view.get_bounding_rect()
         bounds = "none" if rect is None else f"x={rect.x:.0f} y={rect.y:.0f} w={rect.width:.0f} h={rect.height:.0f}"
-        print(f"wrote {args.out}: {size.width}×{size.height} PNG (transparent background) via {view.backend} "
+        print(f"wrote {out}: {size.width}×{size.height} PNG (transparent background) via {view.backend} "
               f"in {elapsed * 1e3:.0f} ms; avatar bounds {bounds}")
     finally:
         view.dispose()
