@@ -136,6 +136,8 @@ def expected_shapes(manifest: Manifest, name: str) -> dict[str, tuple[int, ...]]
         return gaussian_shapes(m.gaussian_count)
     if name == IDLE:
         return idle_shapes(m.idle_frames, m.expression_count)
+    if name == SH:
+        return {"coefficients": (m.gaussian_count, (m.sh_degree + 1) ** 2, 3)}
     return None
 
 
