@@ -76,7 +76,8 @@ class Postgres:
         self._run([PG_BIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-o", opts, "-w", "start"])
 
     def restart(self) -> None:
-        self._run([PG_BIN / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "restart"])
+        # -l as on start: without it the new server would write to (and hold open) our pipe.
+        self._run([PG_BIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-m", "fast", "-w", "restart"])
 
     def dsn(self, db: str = "postgres") -> str:
         return f"postgresql://facecast@127.0.0.1:{self.port}/{db}"
@@ -114,7 +115,7 @@ class Redis:
 
 HAPROXY_CONFIG = """
 global
-    maxconn 20000
+    maxconn 4000
 defaults
     mode http
     timeout connect 2s
@@ -157,11 +158,13 @@ class HAProxy:
 
 
 class ServeProcess:
-    """``facecast serve`` on a free port against a shared store and Redis."""
+    """``facecast serve`` on a free (or given) port against a shared store and Redis; output to a log file."""
 
-    def __init__(self, data_dir: Path, store: str | None, redis: str | None, *extra: str,
-                 cpu: int | None = None, nice: int | None = None) -> None:
-        self.port = free_port()
+    def __init__(self, data_dir: Path, store: str | None, redis: str | None, *extra: str, port: int | None = None,
+                 cpu: int | None = None, nice: int | None = None, start_timeout_s: float = 60,
+                 wait: bool = True) -> None:
+        self.port = port or free_port()
+        self.log_path = Path(tempfile.mkstemp(prefix="facecast-serve-", suffix=".log")[1])
 
         def setup() -> None:
             if cpu is not None:
@@ -174,17 +177,24 @@ class ServeProcess:
         cmd = [sys.executable, "-m", "engine", "serve", "--port", str(self.port), "--data-dir", str(data_dir)]
         cmd += ["--store", store] if store else []
         cmd += ["--redis", redis] if redis else []
-        self.proc = subprocess.Popen([*cmd, *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     preexec_fn=setup)
-        self.output = []
-        while True:
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("facecast serve did not start:\n" + "".join(self.output))
-            self.output.append(line)
-            if "listening on" in line:
-                break
+        with open(self.log_path, "wb") as log:  # a file, not a pipe: a chatty server never blocks on it
+            self.proc = subprocess.Popen([*cmd, *extra], stdout=log, stderr=subprocess.STDOUT, preexec_fn=setup)
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self._start_timeout_s = start_timeout_s
+        if wait:
+            self.wait_started()
+
+    def wait_started(self) -> "ServeProcess":
+        deadline = time.monotonic() + self._start_timeout_s
+        while "listening on" not in self.output():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("facecast serve did not start:\n" + self.output())
+            time.sleep(0.05)
+        return self
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     @property
     def pid(self) -> int:
@@ -197,18 +207,17 @@ class ServeProcess:
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        self.proc.wait(10)
 
     def terminate(self, timeout_s: float = 30) -> str:
-        """SIGTERM (drain) and wait; returns the rest of its output."""
+        """SIGTERM (graceful drain) and wait for the exit; returns the whole output."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        rest = self.proc.communicate(timeout=timeout_s)[0]
-        return "".join(self.output) + rest
+        self.proc.wait(timeout_s)
+        return self.output()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(10)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        self.log_path.unlink(missing_ok=True)

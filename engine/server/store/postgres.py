@@ -22,8 +22,10 @@ from .sql import Body, SQLStore
 log = logging.getLogger("facecast.server.store")
 
 MIGRATION_LOCK = 0x6661636563617374  # "facecast": one advisory lock id for schema changes
+# What a dropped connection looks like: socket errors, asyncpg's connection errors, the server
+# shutting down (57P01) or still starting (57P03), and a protocol left mid-operation by either.
 _LOST = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-         asyncpg.exceptions.OperatorInterventionError)
+         asyncpg.exceptions.OperatorInterventionError, asyncpg.exceptions.InternalClientError)
 RETRY_DELAYS_S = (0.1, 0.3, 0.9)
 
 
@@ -71,6 +73,10 @@ class PostgresStore(SQLStore):
         if applied:
             log.info("PostgreSQL store: applied schema migrations %s", applied)
 
+    async def _serialize_provisioning(self, c: _Conn) -> None:
+        # Several processes starting on one empty database must not each create a local app.
+        await c.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK + 1)
+
     async def close(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None
@@ -86,8 +92,12 @@ class PostgresStore(SQLStore):
         for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
             try:
                 async with self._pool.acquire() as conn:
-                    async with conn.transaction(readonly=not write):
-                        return await body(_Conn(conn))
+                    try:
+                        async with conn.transaction(readonly=not write):
+                            return await body(_Conn(conn))
+                    except _LOST:
+                        conn.terminate()  # never hand this connection out again: the pool opens a fresh one
+                        raise
             except _LOST as exc:
                 if delay is None:
                     raise StoreUnavailable(f"PostgreSQL is unavailable: {exc.__class__.__name__}: {exc}") from None

@@ -241,8 +241,12 @@ class SQLStore:
 
     # -- first start ----------------------------------------------------------------------------
 
+    async def _serialize_provisioning(self, c: Conn) -> None:
+        """Make concurrent first starts take turns (SQLite's write transaction already does)."""
+
     async def provision_local(self, app_name: str, avatar_id: str) -> LocalSetup | None:
         async def body(c: Conn) -> LocalSetup | None:
+            await self._serialize_provisioning(c)
             apps = await c.fetch("SELECT app_id, name FROM apps")
             if not apps:
                 app_id = await self._create_app(c, app_name, None)
