@@ -55,6 +55,8 @@ _LAZY = {
     # the RTC path: host candidates only where an IcePolicy says (loopback by default)
     "IcePolicy": "engine.rtc.ice",
     "MonoResampler": "engine.rtc.resample",
+    # the registry, for a plugin that wraps or delegates to another one
+    "get_plugin_manager": "engine.plugins",
     # motion generators: the keyframe layout
     "MOTION_FPS": "engine.motion.layout",
     "motion_dim": "engine.motion.layout",
