@@ -112,6 +112,14 @@ class DiskCache:
     def has(self, entry: Path, names: list[str]) -> bool:
         return (entry / "manifest.json").is_file() and all((entry / n).is_file() for n in names)
 
+    def entries(self, avatar_id: str) -> list[Path]:
+        """The entries of ``avatar_id`` whose manifest was written (so they were complete), newest first."""
+        root = self.root
+        if not root.is_dir():
+            return []
+        found = [p for p in root.glob(f"{avatar_id}-*") if (p / "manifest.json").is_file()]
+        return sorted(found, key=lambda p: (p / "manifest.json").stat().st_mtime, reverse=True)
+
     def remove_entry(self, entry: Path) -> None:
         shutil.rmtree(entry, ignore_errors=True)
 

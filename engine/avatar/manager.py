@@ -13,7 +13,7 @@ import aiohttp
 
 from ..enums import LoadProgressInfo, LoadProgressType
 from ..errors import AvatarError, ErrorCode
-from ..sdk import AvatarSDK
+from ..runtime import add_cleanup, runtime
 from .avatar import Avatar
 from .cache import DiskCache
 from .fetch import download_file, fetch_listing, listing_url
@@ -56,7 +56,7 @@ class AvatarManager:
     async def load(self, avatar_id: str, on_progress: Callable[[LoadProgressInfo], object] | None = None,
                    use_compressed_model: bool = False) -> Avatar:
         """Load ``avatar_id``; concurrent loads of one id share one download, results are cached."""
-        config = AvatarSDK.require_initialized("AvatarManager.load")
+        config = runtime().require_configuration("AvatarManager.load")
         _check_id(avatar_id)
         if on_progress is not None and not callable(on_progress):
             raise AvatarError(ErrorCode.failedToFetchAvatarMetadata,
@@ -146,7 +146,7 @@ class AvatarManager:
             avatar = await asyncio.to_thread(load_package, bundled_package_dir(avatar_id), compressed)
             job.progress.downloading(1.0)
             return avatar
-        url = listing_url(config.endpoints().assets, avatar_id, AvatarSDK.app_id or "")
+        url = listing_url(config.endpoints().assets, avatar_id, runtime().app_id or "")
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout_s,
                                         sock_read=self.read_timeout_s)
         async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -222,12 +222,7 @@ class AvatarManager:
 
     def _newest_on_disk(self, avatar_id: str, compressed: bool) -> Avatar | None:
         """When the server cannot be reached: the most recently written complete entry of ``avatar_id``."""
-        root = self._disk.root
-        if not root.is_dir():
-            return None
-        entries = sorted((p for p in root.glob(f"{avatar_id}-*") if (p / MANIFEST).is_file()),
-                         key=lambda p: (p / MANIFEST).stat().st_mtime, reverse=True)
-        for entry in entries:
+        for entry in self._disk.entries(avatar_id):
             try:
                 manifest = parse_manifest((entry / MANIFEST).read_bytes())
             except (AvatarError, OSError):
@@ -246,3 +241,5 @@ def _check_id(avatar_id) -> None:
 
 
 AvatarManager.shared = AvatarManager()
+# AvatarSDK.cleanup() forgets the avatars in memory (the disk cache outlives the process).
+add_cleanup(lambda: AvatarManager.shared.clear_all(memory_only=True))

@@ -22,7 +22,7 @@ import numpy as np
 from ..enums import AnimationType, ConnectionState, ConversationState, DrivingServiceMode
 from ..errors import AvatarError, ErrorCode
 from ..motion.layout import motion_dim
-from ..sdk import AvatarSDK
+from ..runtime import runtime
 from . import audio_input
 from .connection import CONNECT_TIMEOUT_S, CREDENTIAL_CODES, ControllerListener, DirectLink
 from .direct import DirectDriver
@@ -120,7 +120,7 @@ class AvatarController:
 
     @staticmethod
     def _config():
-        return AvatarSDK.require_initialized("AvatarController")
+        return runtime().require_configuration("AvatarController")
 
     def _require_mode(self, mode: DrivingServiceMode, what: str, instead: str) -> None:
         actual = self._config().driving_service_mode
@@ -131,8 +131,9 @@ class AvatarController:
 
     def _make_transport(self, name: str, session_token, mode: str):
         """A transport plugin instance for ``mode`` (a plugin call: never under the lock)."""
-        return make_transport(name, app_id=AvatarSDK.app_id, avatar_id=self.avatar.id, config=self._config(),
-                              session_token=session_token, user_id=AvatarSDK.user_id,
+        sdk = runtime()
+        return make_transport(name, app_id=sdk.app_id, avatar_id=self.avatar.id, config=self._config(),
+                              session_token=session_token, user_id=sdk.user_id,
                               listener=ControllerListener(self, mode))
 
     def _ensure_sink(self):
@@ -158,7 +159,7 @@ class AvatarController:
         if driver is not None:
             return driver
         name = self._config().transport or "backend"
-        made = BackendDriver(self._make_transport(name, AvatarSDK.session_token, BACKEND), name)
+        made = BackendDriver(self._make_transport(name, runtime().session_token, BACKEND), name)
         with self._locked():
             driver = self._drivers.setdefault(BACKEND, made)
             rnd = self._playhead.active_round()
@@ -384,7 +385,7 @@ class AvatarController:
                 raise AvatarError(ErrorCode.connectionInProgress,
                                   "start() was already called: the connection is "
                                   f"{driver.connection.value}; close() it before starting again")
-            token = AvatarSDK.session_token
+            token = runtime().session_token
             if not token:
                 raise AvatarError(ErrorCode.sessionTokenInvalid,
                                   "direct mode needs a session token: get one from your backend "

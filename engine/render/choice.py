@@ -1,4 +1,8 @@
-"""Which backend draws: the device-score rule and the per-view default."""
+"""Which backend draws: the device-score rule and the per-view default.
+
+The rule (:func:`pick_backend`) is pure; :func:`backend_for_view` applies it to the process's
+SDK state, read through ``engine.runtime`` (this floor never imports the SDK).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import logging
 
 from ..contracts.renderer import BackendScore
 from ..plugins import get_plugin_manager
+from ..runtime import runtime
 
 log = logging.getLogger("facecast.render")
 
@@ -36,19 +41,29 @@ def pick_backend(scores: list[BackendScore]) -> tuple[str | None, str]:
 
 
 def can_present(name: str) -> bool:
-    """Whether backend ``name`` can draw into a window (its renderer declares ``glfw_hints``)."""
-    registry = get_plugin_manager().registry["renderers"]
-    return name in registry and hasattr(registry[name].factory(), "glfw_hints")
+    """Whether backend ``name`` can draw into a window (its renderer class declares ``glfw_hints``)."""
+    registration = get_plugin_manager().registry["renderers"].get(name)
+    if registration is None:
+        return False
+    factory = registration.factory
+    if isinstance(factory, type):
+        return hasattr(factory, "glfw_hints")
+    # A factory function hides the class; one renderer per factory tells (construction opens nothing).
+    if factory not in _presents:
+        _presents[factory] = hasattr(factory(), "glfw_hints")
+    return _presents[factory]
+
+
+_presents: dict[object, bool] = {}
 
 
 def backend_for_view(window: bool) -> str:
     """The renderer a new view uses when none is forced: configuration, then device score, then defaults."""
-    from ..sdk import AvatarSDK
-
-    config = AvatarSDK.configuration
+    state = runtime()
+    config = state.configuration
     if config is not None and config.renderer:
         return config.renderer
-    score = AvatarSDK._device_score
+    score = state.device_score
     if score is not None and score.backend:
         if not window or can_present(score.backend):
             return score.backend

@@ -16,7 +16,7 @@ import numpy as np
 from ..avatar.model import CameraConfig
 from ..enums import RenderQuality
 from ..errors import AvatarError, ErrorCode
-from ..sdk import AvatarSDK
+from ..runtime import runtime
 from .camera import AvatarTransform, validate_camera
 from .choice import backend_for_view
 from .containers import Offscreen, Window
@@ -94,11 +94,12 @@ class AvatarView:
         self.on_first_rendering: Callable[[], Any] | None = None
         self._first_rendered = threading.Event()
         self_ref = weakref.ref(self)
-        config = AvatarSDK.configuration
+        sdk = runtime()
+        config = sdk.configuration
         state = ViewState(camera=validate_camera(avatar.camera), transform=AvatarTransform(),
                           quality=config.render_quality if config else RenderQuality.ultra,
-                          cap_enabled=AvatarSDK.render_resolution_cap_enabled,
-                          cap_height=AvatarSDK.render_resolution_max_height)
+                          cap_enabled=sdk.render_resolution_cap_enabled,
+                          cap_height=sdk.render_resolution_max_height)
         container.attached = True
         self._disposed = False
         self._render = RenderLoop(self_ref, avatar, container, renderer, state,
@@ -116,7 +117,7 @@ class AvatarView:
             raise AvatarError(ErrorCode.playbackInitFailed,
                               f"the {self._backend} renderer could not start: "
                               f"{error or f'no answer within {SETUP_TIMEOUT_S:.0f} s'}")
-        AvatarSDK._track_view(self)
+        runtime().views.add(self)  # AvatarSDK tells it of reconfiguration and disposes it on cleanup()
 
     # -- the seed's members ---------------------------------------------------------------------
 
@@ -249,10 +250,11 @@ class AvatarView:
         """The SDK's quality or resolution cap changed: apply on the next frame."""
         if self._disposed:
             return
-        config = AvatarSDK.configuration
+        sdk = runtime()
+        config = sdk.configuration
         self._render.update(quality=config.render_quality if config else RenderQuality.ultra,
-                            cap_enabled=AvatarSDK.render_resolution_cap_enabled,
-                            cap_height=AvatarSDK.render_resolution_max_height)
+                            cap_enabled=sdk.render_resolution_cap_enabled,
+                            cap_height=sdk.render_resolution_max_height)
 
     def _check_alive(self) -> None:
         if self._disposed:

@@ -11,6 +11,7 @@ from engine.contracts.renderer import BackendScore
 from engine.plugins import get_plugin_manager, reset_plugin_manager
 from engine.render import device_score as ds
 from engine.render.choice import pick_backend
+from engine.runtime import runtime
 
 
 def _s(name, ms, gpu=False, available=True):
@@ -101,7 +102,7 @@ async def test_views_follow_the_device_score_choice(sdk):
     from engine.render.choice import backend_for_view
 
     assert backend_for_view(window=False) == "cpu"
-    AvatarSDK._device_score = ds.score_from([_s("cpu", 50.0), _s("opengl", 20.0), _s("wgpu", 30.0)], "fp")
+    runtime().device_score = ds.score_from([_s("cpu", 50.0), _s("opengl", 20.0), _s("wgpu", 30.0)], "fp")
     assert backend_for_view(window=False) == "opengl" and backend_for_view(window=True) == "opengl"
     await AvatarSDK.initialize("test-app", {"renderer": "wgpu", "drivingServiceMode": "backend"})
     assert backend_for_view(window=False) == "wgpu"
