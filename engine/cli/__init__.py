@@ -18,6 +18,7 @@ COMMANDS = {
     "serve": "run the embedded Motion Server",
     "apps": "manage the Motion Server's apps",
     "keys": "manage the Motion Server's API keys",
+    "avatars": "host avatar packages on the Motion Server (add, list, remove)",
     "demo": "talk with the demo avatar (window, or a video with --output)",
     "device-score": "benchmark the render backends here and show which one is chosen",
     "render": "render an avatar offscreen to a PNG",

@@ -12,6 +12,7 @@ import math
 import os
 from pathlib import Path
 
+import attrs
 import numpy as np
 
 from ...errors import AvatarError, ErrorCode
@@ -103,7 +104,8 @@ def import_gaussian_avatars(run_dir: str | os.PathLike, flame_path: str | os.Pat
                     idle=idle, camera=frame_camera(head, idle[0]), motion_fps=layout.MOTION_FPS)
     if output is not None:
         out = Path(output)
-        (write_package_zip if out.suffix == ".zip" else write_package)(avatar, out)
+        manifest = (write_package_zip if out.suffix == ".zip" else write_package)(avatar, out)
+        avatar = attrs.evolve(avatar, content_hash=manifest.content_hash)
     return avatar
 
 
