@@ -13,7 +13,6 @@ Heavy parts (numba kernels, renderers, audio) are imported on first use.
 
 from __future__ import annotations
 
-import importlib
 import os
 
 # Every numba parallel kernel (prepare stage, cpu rasterizer) shares the machine with the audio
@@ -38,6 +37,7 @@ from .enums import (
 )
 from .errors import AvatarError, ErrorCode
 from .hookspecs import hookimpl
+from .lazy import lazy_getattr
 from .sdk import AvatarSDK
 from .version import __version__
 
@@ -84,13 +84,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'engine' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__():

@@ -38,17 +38,15 @@ def default_view(width: int, height: int, camera=None) -> tuple[np.ndarray, np.n
 
 
 def demo_avatar():
-    """The bundled demo avatar, or None when the avatar package code is not available."""
-    try:
-        from ..avatar.package import load_bundled
-    except ImportError:
-        return None
+    """The bundled demo avatar."""
+    from ..avatar.package import load_bundled
+
     return load_bundled("demo")
 
 
 def make_frame_source(kind: str = "demo", size: int = SIZE, n: int = 30_000) -> tuple[Callable[[], Any], str]:
     """A callable producing one prepared frame per call (pose → deform → bind → project → sort),
-    and a description. ``kind``: ``demo`` (falls back to synthetic) or ``synthetic``."""
+    and a description. ``kind``: ``demo`` or ``synthetic``."""
     avatar = demo_avatar() if kind == "demo" else None
     if avatar is not None:
         from ..prepare import AvatarPreparer

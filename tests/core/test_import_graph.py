@@ -14,7 +14,7 @@ import engine
 ROOT = Path(engine.__file__).parent
 # Floors, lowest first. A module may import its own floor and those below it, never one above.
 FLOORS = [
-    {"engine.errors", "engine.enums", "engine.version", "engine.config", "engine.logs", "engine.runtime"},
+    {"engine.errors", "engine.enums", "engine.version", "engine.config", "engine.logs", "engine.runtime", "engine.lazy"},
     {"engine.contracts", "engine.hookspecs", "engine.plugins", "engine.wire", "engine.motion", "engine.avatar",
      "engine.prepare"},
     {"engine.render", "engine.playback", "engine.kit"},
