@@ -14,8 +14,9 @@ from .model import CONTEXT, LOOKAHEAD_WINDOWS, OUTPUTS, PAST, Weights, infer, lo
 from .shapes import POSTURES, mouth_targets, smooth_step
 
 SILENT_FEATURE = -RANGE_DB / SCALE_DB
-RING = 32  # sub-frames kept: the context plus one window
-assert RING >= CONTEXT + SUBFRAMES
+RING = 32  # sub-frames kept: a keyframe's context (6 windows) plus windows pushed before it is emitted
+BATCH = RING // SUBFRAMES - CONTEXT // SUBFRAMES  # windows analysed between emissions: the ring never overruns
+assert BATCH >= 1
 
 _weights: Weights | None = None
 
@@ -127,7 +128,7 @@ class PhonemeMotionGenerator:
             rest = pcm.size - used
             self._pending[:rest] = pcm[used:] * (1.0 / 32768.0)
             self._fill = rest
-            self._stream.push(frames)
+            return self._analyse_and_emit(frames, head)
         return self._emit(head, self._stream.windows - LOOKAHEAD_WINDOWS)
 
     def finish(self) -> np.ndarray:
@@ -135,8 +136,7 @@ class PhonemeMotionGenerator:
         head = self._head.finish()
         tail = np.zeros((total - self._stream.windows + LOOKAHEAD_WINDOWS, self.window))  # look-ahead past the end: silence
         tail[0, :self._fill] = self._pending[:self._fill]
-        self._stream.push(tail)
-        out = self._emit(head, total)
+        out = self._analyse_and_emit(tail, head)
         self._new_round()
         return out
 
@@ -151,6 +151,14 @@ class PhonemeMotionGenerator:
         self._fill = 0
         self._emitted = 0
         self._held = self._held[:0]
+
+    def _analyse_and_emit(self, frames: np.ndarray, head: np.ndarray) -> np.ndarray:
+        """Push ``frames`` BATCH windows at a time, emitting the keyframes each batch completes."""
+        parts = []
+        for at in range(0, frames.shape[0], BATCH):
+            self._stream.push(frames[at:at + BATCH])
+            parts.append(self._emit(head[:0] if parts else head, self._stream.windows - LOOKAHEAD_WINDOWS))
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def _emit(self, head: np.ndarray, ready: int) -> np.ndarray:
         held = np.concatenate([self._held, head]) if len(self._held) else head
