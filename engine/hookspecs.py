@@ -115,7 +115,8 @@ def register_motion_generators(register: Callable[[str, MotionGeneratorFactory],
     engine.contracts.MotionGenerator`` is called once per server session. The
     generator turns PCM16 speech into FLAME keyframes at 25 fps with bounded
     latency and state. A server selects one with
-    ``MotionServer(motion_generator=name)``. Built in: ``procedural``. Checked by
+    ``MotionServer(motion_generator=name)``. Built in: ``phoneme`` (the default) and
+    ``procedural``. Checked by
     ``facecast conformance --motion-generator NAME``.
     """
 

@@ -19,7 +19,7 @@ signing secret. ``facecast apps`` / ``facecast keys`` edit it while the server r
 mints no new tokens, but tokens it already minted stay valid until they expire (≤ 24 h).
 Avatars are served from ``<data dir>/avatars/<id>/`` and the packages bundled with the engine.
 Limits (message size, audio per round, session length, idle time, sessions per app) are
-:class:`Limits`; motion comes from the motion-generator plugin named at start (``procedural``).
+:class:`Limits`; motion comes from the motion-generator plugin named at start (``phoneme`` by default).
 """
 
 from __future__ import annotations

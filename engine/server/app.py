@@ -48,7 +48,7 @@ class MotionServer:
 
     def __init__(self, *, data_dir: Path | str | None = None, store: Store | None = None,
                  catalog: AvatarCatalog | None = None, limits: Limits | None = None,
-                 motion_generator: str = "procedural", seed: int = 0, store_url: str | None = None,
+                 motion_generator: str = "phoneme", seed: int = 0, store_url: str | None = None,
                  redis_url: str | None = None, rate_limits: RateLimits | None = None,
                  upkeep_interval_s: float = 0.5, lease_ttl_s: float = 3.0) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()

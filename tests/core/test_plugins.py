@@ -20,7 +20,7 @@ BUILT_INS = {
     "renderers": {"cpu", "wgpu", "opengl"},
     "starvation_policies": {"audio_independent", "strict_sync", "hold_last", "ease_to_idle"},
     "audio_sinks": {"sounddevice", "virtual", "file"},
-    "motion_generators": {"procedural"},
+    "motion_generators": {"procedural", "phoneme"},
 }
 
 
