@@ -6,6 +6,7 @@ import contextlib
 
 from ...wire import message_pb2 as pb
 from ..codes import CloseCode
+from .service import ConfigRefused, EgressUnavailable
 
 
 def open_egress(rtc, session, cfg: pb.ClientConfigureSession):
@@ -29,3 +30,5 @@ def open_egress(rtc, session, cfg: pb.ClientConfigureSession):
     confirm.join_token = opened.join_token
     confirm.join_token_expires_at = opened.expires_at
     return opened.egress, msg.SerializeToString()
+
+__all__ = ["ConfigRefused", "EgressUnavailable", "open_egress"]
