@@ -102,3 +102,30 @@ def projected_random_frame(width: int, height: int, n: int = 2000):
     scene = random_splats(3, n=n, width=width, height=height)
     scene.pop("background")
     return SplatProjector(n)(**scene)
+
+
+def sh_avatar_frames(width: int = 96, height: int = 96, splats: int = 4000) -> list:
+    """The demo head with seeded degree-3 SH colour, prepared from two viewpoints (copies of the frames).
+
+    The prepare stage evaluates SH per view into ``frame.colors``, so a renderer must read the colours of
+    every frame it draws, not keep the first frame's.
+    """
+    import attrs
+
+    from engine.avatar import load_bundled
+    from engine.prepare import AvatarPreparer
+    from engine.render.camera import intrinsics, look_at_viewmat
+
+    avatar = load_bundled("demo")
+    g = avatar.gaussians
+    sh = np.random.default_rng(15).normal(0.0, 0.35, (g.count, 16, 3))
+    sh[:, 0] = (g.color - 0.5) / 0.28209479177387814  # degree 0 keeps the demo's own colours
+    preparer = AvatarPreparer(avatar.head, attrs.evolve(g, sh=sh.astype(np.float32)), max_splats=splats)
+    frames = []
+    for dx in (-0.3, 0.3):
+        x, y, z = avatar.camera.position
+        camera = attrs.evolve(avatar.camera, position=(x + dx, y, z))
+        f = preparer(avatar.idle[0], look_at_viewmat(camera), intrinsics(camera, width, height), width, height)
+        frames.append(attrs.evolve(f, **{k: getattr(f, k).copy() for k in
+                                         ("order", "means2d", "conics", "radii", "depths", "opacities", "colors")}))
+    return frames

@@ -115,3 +115,37 @@ def test_demo_avatar_renders_centred(renderer_name, renderer_registration):
     ys, xs = np.mgrid[0:frame.height, 0:frame.width]
     cx, cy = (alpha * xs).sum() / alpha.sum(), (alpha * ys).sum() / alpha.sum()
     assert abs(cx / frame.width - 0.5) < 0.1 and abs(cy / frame.height - 0.5) < 0.15, (cx, cy)
+
+
+def _draw(renderer, frame) -> np.ndarray:
+    renderer.open(frame.width, frame.height)
+    try:
+        renderer.draw(frame, (0.0, 0.0, 0.0))
+        return np.array(renderer.read_float(), copy=True)
+    finally:
+        renderer.close()
+
+
+def test_view_dependent_colour(renderer_name, renderer_registration):
+    """SH colour changes with the view: each frame's colours must be drawn, as the cpu reference draws them."""
+    import attrs
+
+    from engine.render.backends import make_renderer
+
+    from .scenes import sh_avatar_frames
+
+    first, second = sh_avatar_frames()
+    renderer = renderer_registration.factory()
+    renderer.open(first.width, first.height)
+    try:
+        got = []
+        for frame in (first, second):  # one renderer, two frames: colours must not be kept from the first
+            renderer.draw(frame, (0.0, 0.0, 0.0))
+            got.append(np.array(renderer.read_float(), copy=True))
+    finally:
+        renderer.close()
+    for frame, image in zip((first, second), got):
+        want = _draw(make_renderer("cpu"), frame)
+        assert psnr(image, want) >= MIN_PSNR, f"{renderer_name} with SH colour: PSNR {psnr(image, want):.1f} dB"
+    stale = _draw(make_renderer("cpu"), attrs.evolve(second, colors=first.colors))
+    assert psnr(stale, _draw(make_renderer("cpu"), second)) < MIN_PSNR - 5  # the check can tell stale colours
