@@ -7,6 +7,8 @@
 - prepare: ms per frame of ``AvatarPreparer`` (deform → bind → project → sort) on the demo head with
   10k / 30k / 100k Gaussians vs the numpy reference, and at 100k on 1, 2 and all threads; budget ≤ 3 ms
   at 100k on 2 threads.
+- sh: the prepare stage at 100k Gaussians with view-dependent colour of SH degree 3 beside the same set with
+  SH 0 (base colours), on 2 threads; budget ≤ 8 ms with SH 3.
 - sort: 100k depths, numba radix sort vs ``np.argsort``.
 - JIT: first-call time with numba's on-disk cache, and (unless ``--no-cold-compile``) a cold compile of
   every kernel in a subprocess with an empty cache directory.
@@ -39,6 +41,7 @@ KEYFRAMES_PER_MESSAGE = 25
 EXPRESSIONS = 100
 SIZE = 512
 PREPARE_BUDGET_MS = 3.0  # DESIGN §9: 100k Gaussians on 2 threads
+PREPARE_SH3_BUDGET_MS = 8.0  # DESIGN §9: the same with SH degree 3
 
 _COLD_SCRIPT = """
 import time, numpy as np
@@ -138,6 +141,28 @@ def bench_prepare(report: Report, sizes: list[int], repeat: int) -> None:
                 "cached-JIT load; min_ms in the JSON is the best run (least disturbed by other processes)")
 
 
+def bench_prepare_sh(report: Report, repeat: int, n: int = 100_000) -> None:
+    import attrs
+
+    avatar = load_bundled("demo")
+    view, k = look_at_viewmat(avatar.camera), intrinsics(avatar.camera, SIZE, SIZE)
+    rng = np.random.default_rng(3)
+    g = gaussians_of_size(avatar.gaussians, n, rng)
+    g = attrs.evolve(g, sh=rng.normal(0, 0.3, (n, 16, 3)).astype(np.float32))
+    pose = avatar.idle[0]
+    threads = min(2, numba.config.NUMBA_NUM_THREADS)
+    sh3 = AvatarPreparer(avatar.head, g, threads=threads)
+    sh0 = AvatarPreparer(avatar.head, g, threads=threads, sh_degree=0)
+    t3 = time_call(lambda: sh3(pose, view, k, SIZE, SIZE), repeat=repeat, warmup=3)
+    t0 = time_call(lambda: sh0(pose, view, k, SIZE, SIZE), repeat=repeat, warmup=3)
+    report.add(f"prepare {n // 1000}k SH", f"SH 3, {threads} thr", t3["median_ms"], f"SH 0, {threads} thr",
+               t0["median_ms"], budget=PREPARE_SH3_BUDGET_MS, threads=threads,
+               min_ms=min_of(lambda: sh3(pose, view, k, SIZE, SIZE)),
+               baseline_min_ms=min_of(lambda: sh0(pose, view, k, SIZE, SIZE)))
+    report.note(f"prepare {n // 1000}k SH: the same stage evaluating degree-3 SH colour per Gaussian for the view "
+                f"(SH 0 = base colours, no SH pass); budget {PREPARE_SH3_BUDGET_MS:g} ms with SH 3 on 2 threads")
+
+
 def min_of(fn, runs: int = 20) -> float:
     """Best wall time (ms) of ``runs`` calls: the figure least disturbed by other processes."""
     best = float("inf")
@@ -171,7 +196,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks motion", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and sizes (a smoke run)")
     parser.add_argument("--no-cold-compile", action="store_true", help="skip the cold-compile subprocess")
-    parser.add_argument("--only", choices=("decode", "prepare", "sort"), action="append",
+    parser.add_argument("--only", choices=("decode", "prepare", "sh", "sort"), action="append",
                         help="run only this part (repeatable); default: all")
     args = parser.parse_args(argv)
     repeat = 5 if args.quick else 30
@@ -180,11 +205,13 @@ def main(argv: list[str]) -> int:
     report.note(f"machine: {info.get('cpu', info['machine'])}, {info['cpus']} CPUs, numba {info.get('numba')} "
                 f"({info.get('numba_threads')} threads), numpy {info.get('numpy')}, Python {info['python']}")
     report.note(f"load average before the run: {os.getloadavg()[0]:.2f} (other processes skew timings)")
-    parts = set(args.only or ("decode", "prepare", "sort"))
+    parts = set(args.only or ("decode", "prepare", "sh", "sort"))
     if "decode" in parts:
         bench_decode(report, 40 if args.quick else 200, repeat)
     if "prepare" in parts:
         bench_prepare(report, [10_000, 100_000] if args.quick else [10_000, 30_000, 100_000], repeat)
+    if "sh" in parts:
+        bench_prepare_sh(report, repeat)
     if "sort" in parts:
         bench_sort(report, repeat)
     if not args.no_cold_compile and not args.only:
