@@ -23,6 +23,10 @@ class Compositor:
         self._out = np.full((height, width, 4), 255, np.uint8)
 
     def __call__(self, rgba: np.ndarray) -> bytes:
+        return self.rgba(rgba).tobytes()
+
+    def rgba(self, rgba: np.ndarray) -> np.ndarray:
+        """The composited picture, opaque, as the reused (H, W, 4) buffer (valid until the next call)."""
         alpha = rgba[..., 3:4]
         np.multiply(rgba[..., :3], alpha, out=self._acc, dtype=np.uint16)
         np.subtract(255, alpha, out=self._inv, dtype=np.uint16)
@@ -31,4 +35,4 @@ class Compositor:
         self._acc += 127
         self._acc //= 255
         self._out[..., :3] = self._acc
-        return self._out.tobytes()
+        return self._out

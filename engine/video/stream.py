@@ -24,6 +24,7 @@ import numpy as np
 from ..config import AudioFormat, Configuration
 from ..enums import DrivingServiceMode, FrameStarvationMode
 from ..errors import AvatarError, ErrorCode
+from ..motion.layout import motion_dim
 from ..plugins import get_plugin_manager
 from ..wire.codec import encode_animation
 
@@ -45,10 +46,11 @@ class StreamFrame:
 
 
 class _Segment:
-    __slots__ = ("chunks", "ended")
+    __slots__ = ("chunks", "keyframes", "ended")
 
     def __init__(self) -> None:
         self.chunks: collections.deque[np.ndarray] = collections.deque()
+        self.keyframes: collections.deque[np.ndarray] = collections.deque()  # external motion only
         self.ended = False
 
 
@@ -70,11 +72,14 @@ class AvatarStream:
     """Make one with :meth:`create`; ``push`` / ``end_segment`` / ``clear``; ``await next_frame()``.
 
     ``push`` never blocks; ``await wait_for_room()`` before it gives back-pressure (at most
-    ``max_queued_s`` of speech waits here). ``clear()`` drops queued speech and stops the segment
+    ``max_queued_s`` of speech waits here). Motion is made from the audio by a motion-generator
+    plugin (``motion_generator``: a name, default the Motion Server's), or — with
+    ``motion_generator=False`` — comes from the caller through ``push_keyframes`` (a Motion
+    Server's own keyframes, 25 per second of the segment's audio, in order). ``clear()`` drops queued speech and stops the segment
     playing before the next frame. ``close()`` releases the view (renderer, sink, threads).
     """
 
-    def __init__(self, view, *, fps: int = 25, motion_generator: str | None = None, seed: int = 0,
+    def __init__(self, view, *, fps: int = 25, motion_generator: str | bool | None = None, seed: int = 0,
                  max_queued_s: float = 60.0) -> None:
         from ..render.containers import Offscreen
         from ..sdk import AvatarSDK
@@ -99,8 +104,12 @@ class AvatarStream:
         self.controller = view.controller
         self.controller.set_audio_sink("virtual")  # this stream owns the clock
         self.controller.frame_starvation_mode = FrameStarvationMode.strictSync
-        factory = get_plugin_manager().get("motion_generators", motion_generator or default_motion_generator()).factory
-        self._motion = factory(self.sample_rate, view.avatar.expression_count, seed)
+        if motion_generator is False:
+            self._motion = None
+        else:
+            name = motion_generator or default_motion_generator()
+            factory = get_plugin_manager().get("motion_generators", name).factory
+            self._motion = factory(self.sample_rate, view.avatar.expression_count, seed)
         self._segments: collections.deque[_Segment] = collections.deque()
         self._playing: _Playing | None = None
         self._queued = 0
@@ -114,12 +123,12 @@ class AvatarStream:
         self.closed = False
 
     @classmethod
-    async def create(cls, avatar: str = "demo", *, width: int = 512, height: int = 512, fps: int = 25,
+    async def create(cls, avatar="demo", *, width: int = 512, height: int = 512, fps: int = 25,
                      sample_rate: int = 24000, backend: str | None = None, app_id: str = "facecast-video",
                      **options) -> "AvatarStream":
-        """Load ``avatar`` (an id the SDK's region serves; ``demo`` is bundled) into an offscreen view.
-
-        Initializes the SDK in backend mode at ``sample_rate`` if nothing initialized it yet.
+        """An offscreen view of ``avatar``: a loaded ``Avatar``, or an id the SDK's region serves
+        (``demo`` is bundled). Initializes the SDK in backend mode at ``sample_rate`` if nothing
+        initialized it yet.
         """
         from ..avatar.manager import AvatarManager
         from ..render.containers import Offscreen
@@ -136,7 +145,7 @@ class AvatarStream:
                               f"the SDK is initialized for {config.driving_service_mode.value} mode at "
                               f"{config.audio_format.sample_rate} Hz; an AvatarStream needs backend mode at "
                               f"{sample_rate} Hz (initialize it that way, or let create() do it)")
-        loaded = await AvatarManager.shared.load(avatar)
+        loaded = await AvatarManager.shared.load(avatar) if isinstance(avatar, str) else avatar
         view = AvatarView(loaded, Offscreen(width, height), backend=backend)
         try:
             stream = cls(view, fps=fps, **options)
@@ -177,6 +186,26 @@ class AvatarStream:
             self._segments[-1].chunks.append(pcm.copy())
             self._queued += pcm.size
 
+    def push_keyframes(self, keyframes: np.ndarray) -> None:
+        """Queue the open segment's next keyframes (``motion_generator=False`` streams only)."""
+        if self._motion is not None:
+            raise AvatarError(ErrorCode.playbackStartFailed,
+                              "this AvatarStream makes its own motion; make it with motion_generator=False "
+                              "to give it keyframes")
+        kf = np.asarray(keyframes, dtype=np.float32)
+        if kf.ndim != 2 or kf.shape[1] != self.keyframe_dim:
+            raise AvatarError(ErrorCode.playbackStartFailed,
+                              f"keyframes must be (K, {self.keyframe_dim}) float32, not {kf.shape}")
+        if not self._segments or self._segments[-1].ended:
+            self._segments.append(_Segment())
+        if kf.shape[0]:
+            self._segments[-1].keyframes.append(kf.copy())
+
+    @property
+    def keyframe_dim(self) -> int:
+        """Values per keyframe for this avatar (the engine motion layout)."""
+        return motion_dim(self.view.avatar.expression_count)
+
     def end_segment(self) -> None:
         """The open segment is complete (its last audio was pushed); no-op when none is open."""
         if self._segments and not self._segments[-1].ended:
@@ -190,7 +219,8 @@ class AvatarStream:
         if self._playing is not None:
             self._playing = None
             self.controller.interrupt()
-            self._motion.reset()
+            if self._motion is not None:
+                self._motion.reset()
 
     # -- frames out -----------------------------------------------------------------------------
 
@@ -234,7 +264,7 @@ class AvatarStream:
             while self._segments and not self._segments[0].chunks and self._segments[0].ended:
                 self._segments.popleft()  # a segment end with no audio: nothing to play
             if not self._segments or not self._segments[0].chunks:
-                return
+                return  # (keyframes without audio wait for it)
             self._playing = _Playing(self._segments[0], sink.write_position())
         playing = self._playing
         segment = playing.segment
@@ -244,13 +274,18 @@ class AvatarStream:
             conversation_id = self.controller.yield_audio_data(pcm, end=False)
             playing.conversation_id = playing.conversation_id or conversation_id
             playing.samples += pcm.size
-            self._send_motion(playing, self._motion.feed(pcm), end=False)
+            if self._motion is not None:
+                self._send_motion(playing, self._motion.feed(pcm), end=False)
+        while segment.keyframes:
+            self._send_motion(playing, segment.keyframes.popleft(), end=False)
         self._room.set()
         if segment.ended and not playing.handed_all:
             self._segments.popleft()
             playing.handed_all = True
             self.controller.yield_audio_data(b"", end=True)
-            self._send_motion(playing, self._motion.finish(), end=True)
+            last = self._motion.finish() if self._motion is not None else np.zeros((0, self.keyframe_dim),
+                                                                                    np.float32)
+            self._send_motion(playing, last, end=True)
 
     def _send_motion(self, playing: _Playing, keyframes: np.ndarray, *, end: bool) -> None:
         if not keyframes.shape[0] and not end:

@@ -62,6 +62,14 @@ class RtcService:
         token, expires = self.signer.issue(connection_id, app_id, settings.join_token_ttl_s)
         return Opened(egress, self._base_url() + join_path(connection_id), token, expires)
 
+    def base_url(self) -> str:
+        return self._base_url()
+
+    def register(self, connection_id: str, egress) -> tuple[str, int]:
+        """Make another kind of egress (the rendered-video one) joinable like ours: ``(join token, expiry)``."""
+        self._egresses[connection_id] = egress
+        return self.signer.issue(connection_id, egress.app_id, egress.settings.join_token_ttl_s)
+
     def new_token(self, connection_id: str) -> tuple[str, int]:
         egress = self._egresses[connection_id]
         return self.signer.issue(connection_id, egress.app_id, egress.settings.join_token_ttl_s)
