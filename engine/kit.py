@@ -38,6 +38,7 @@ _LAZY = {
     "INSTANCE_BYTES": "engine.render.instances",
     "INSTANCE_FLOATS": "engine.render.instances",
     "SurfacePresenter": "engine.render.present",
+    "to_rgba8": "engine.render.pixels",
     # audio sinks: the shared ring/clock base class and the device-less simulated device
     "RingSink": "engine.playback.sink",
     "DEFAULT_CAPACITY_S": "engine.playback.sink",

@@ -1,4 +1,4 @@
-"""A minimal PNG writer (RGBA8, zlib): enough for ``export_bitmap`` without an imaging library."""
+"""A minimal PNG writer (RGBA8, zlib), and the straight-alpha conversion ``export_bitmap`` applies first."""
 
 from __future__ import annotations
 
@@ -10,6 +10,21 @@ import numpy as np
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def straight_alpha(rgba: np.ndarray, background: tuple[float, float, float]) -> np.ndarray:
+    """A new uint8 image with straight alpha from a frame drawn over ``background`` (r, g, b in [0, 1]).
+
+    Frames hold RGB = Σ c·α·T + T·background and A = 1 − T; a PNG wants colour / coverage.
+    """
+    rgb = rgba[..., :3].astype(np.float32)
+    a = rgba[..., 3:4].astype(np.float32) / 255.0
+    rgb -= (1.0 - a) * (np.asarray(background, np.float32) * 255.0)
+    np.divide(rgb, a, out=rgb, where=a > 0)
+    out = np.empty_like(rgba)
+    out[..., :3] = np.clip(rgb + 0.5, 0, 255)
+    out[..., 3] = rgba[..., 3]
+    return out
 
 
 def encode_png(rgba: np.ndarray, level: int = 6) -> bytes:

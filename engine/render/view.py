@@ -21,7 +21,7 @@ from .camera import AvatarTransform, validate_camera
 from .choice import backend_for_view
 from .containers import Offscreen, Window
 from .loop import RenderLoop, ViewState
-from .png import encode_png
+from .png import encode_png, straight_alpha
 from .quality import RenderSize
 
 log = logging.getLogger("facecast.render")
@@ -184,7 +184,7 @@ class AvatarView:
         The PNG has straight alpha (the avatar over a transparent background), ready to composite.
         """
         rgba = self._next_frame(timeout)
-        return None if rgba is None else encode_png(_straight_alpha(rgba, self._render.state.background))
+        return None if rgba is None else encode_png(straight_alpha(rgba, self._render.state.background))
 
     def dispose(self) -> None:
         """Stop the render thread and release the renderer, its GPU objects, the window and the controller."""
@@ -297,18 +297,6 @@ class _FirstFrame:
         view = self._view_ref()
         if view is not None:
             view._fire_first_rendering()
-
-
-def _straight_alpha(rgba: np.ndarray, background: tuple[float, float, float]) -> np.ndarray:
-    """Frames hold RGB = Σ c·α·T + T·background and A = 1 − T; a PNG wants colour / coverage."""
-    rgb = rgba[..., :3].astype(np.float32)
-    a = rgba[..., 3:4].astype(np.float32) / 255.0
-    rgb -= (1.0 - a) * (np.asarray(background, np.float32) * 255.0)
-    np.divide(rgb, a, out=rgb, where=a > 0)
-    out = np.empty_like(rgba)
-    out[..., :3] = np.clip(rgb + 0.5, 0, 255)
-    out[..., 3] = rgba[..., 3]
-    return out
 
 
 def _call_safely(callback: Callable[[], Any]) -> None:

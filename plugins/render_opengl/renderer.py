@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from engine import AvatarError, ErrorCode
-from engine.kit import INSTANCE_BYTES, InstanceBuffer
+from engine.kit import INSTANCE_BYTES, InstanceBuffer, to_rgba8
 
 from . import shaders
 from .gl import GL, PLATFORM_ERROR
@@ -196,8 +196,4 @@ class OpenGLRenderer:
 
     def read_rgba(self) -> np.ndarray:
         self.read_float()
-        np.multiply(self._float, 255.0, out=self._float)
-        np.add(self._float, 0.5, out=self._float)
-        np.clip(self._float, 0.0, 255.0, out=self._float)
-        np.copyto(self._rgba8, self._float, casting="unsafe")
-        return self._rgba8
+        return to_rgba8(self._float, self._rgba8)

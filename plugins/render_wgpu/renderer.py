@@ -14,7 +14,7 @@ import numpy as np
 import wgpu
 
 from engine import AvatarError, ErrorCode
-from engine.kit import INSTANCE_BYTES, InstanceBuffer
+from engine.kit import INSTANCE_BYTES, InstanceBuffer, to_rgba8
 
 from . import shaders
 
@@ -185,8 +185,4 @@ class WgpuRenderer:
 
     def read_rgba(self) -> np.ndarray:
         self._copy_back()
-        np.multiply(self._float, 255.0, out=self._float)
-        np.add(self._float, 0.5, out=self._float)
-        np.clip(self._float, 0.0, 255.0, out=self._float)
-        np.copyto(self._rgba8, self._float, casting="unsafe")
-        return self._rgba8
+        return to_rgba8(self._float, self._rgba8)

@@ -203,10 +203,10 @@ def test_view_dropped_without_dispose_does_not_leak(demo):
 
 
 def test_exported_png_has_straight_alpha(view):
-    from engine.render.view import _straight_alpha
+    from engine.render.png import straight_alpha
 
     frame = view.render_frame()
-    png = _straight_alpha(frame, (0.0, 0.0, 0.0)).astype(int)
+    png = straight_alpha(frame, (0.0, 0.0, 0.0)).astype(int)
     frame = frame.astype(int)
     opaque = png[..., 3] == 255
     edge = (png[..., 3] > 20) & (png[..., 3] < 200)
