@@ -25,6 +25,7 @@ from .ratelimit import LocalRateLimiter, RateLimiter, RateLimits
 from .store import Store, default_data_dir, open_store
 from .tokens import TokenSigner
 from .rtc import RtcService, signalling as rtc_signalling
+from .video import VideoService, VideoSettings
 from .upkeep import end_session, upkeep_loop
 
 log = logging.getLogger("facecast.server")
@@ -50,7 +51,8 @@ class MotionServer:
                  catalog: AvatarCatalog | None = None, limits: Limits | None = None,
                  motion_generator: str = "phoneme", seed: int = 0, store_url: str | None = None,
                  redis_url: str | None = None, rate_limits: RateLimits | None = None,
-                 upkeep_interval_s: float = 0.5, lease_ttl_s: float = 3.0) -> None:
+                 upkeep_interval_s: float = 0.5, lease_ttl_s: float = 3.0,
+                 video: VideoSettings | None = None) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self._owns_store = store is None
         self.store = store if store is not None else open_store(store_url, self.data_dir)
@@ -77,6 +79,7 @@ class MotionServer:
         self.host = DEFAULT_HOST
         self.port = 0
         self.rtc = RtcService(lambda: self.base_url)  # WebRTC egress of sessions that ask for it
+        self.video = VideoService(self.rtc, self.catalog, video)  # server-rendered video, on the same joins
 
     # -- aiohttp application ----------------------------------------------------------------
 

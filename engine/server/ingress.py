@@ -114,7 +114,8 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
                              token_expires_at=claims.expires_at, limits=server.limits,
                              generator_factory=server.generator_factory, seed=server.next_seed(),
                              abort=lambda: request.transport is not None and request.transport.abort(),
-                             observer=SessionObserver(server, app_id), rtc=server.rtc)
+                             observer=SessionObserver(server, app_id), rtc=server.rtc,
+                             video=server.video)
     try:
         await _lease(server, session)
     except Refusal as refusal:

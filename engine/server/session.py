@@ -65,9 +65,10 @@ class IngressSession:
 
     def __init__(self, ws: web.WebSocketResponse, *, app_id: str, avatar_id: str, expression_count: int,
                  token_expires_at: float, limits: Limits, generator_factory, seed: int,
-                 abort: Callable[[], None] | None = None, observer=None, rtc=None) -> None:
+                 abort: Callable[[], None] | None = None, observer=None, rtc=None, video=None) -> None:
         self.ws = ws
         self._rtc = rtc  # the server's RtcService: sessions may then choose EGRESS_TYPE_WEBRTC
+        self._video = video  # the server's VideoService: EGRESS_TYPE_WEBRTC_VIDEO (needs rtc too)
         self.egress = None  # an RtcEgress once configured for WEBRTC: it, not the WebSocket, gets the output
         self.observer = observer if observer is not None else NullObserver()  # metrics, metering, drain
         self._abort_transport = abort  # drops the TCP connection without waiting for the peer to read
@@ -234,11 +235,13 @@ class IngressSession:
             await self.fail(E.AUDIO_FORMAT_UNSUPPORTED, "audio_format must be PCM_S16LE (mono) or OGG_OPUS",
                             CloseCode.POLICY_VIOLATION)
         webrtc = cfg.egress_type == pb.EGRESS_TYPE_WEBRTC and self._rtc is not None
-        if cfg.egress_type != pb.EGRESS_TYPE_UNSPECIFIED and not webrtc:
+        video = cfg.egress_type == pb.EGRESS_TYPE_WEBRTC_VIDEO and self._video is not None
+        if cfg.egress_type != pb.EGRESS_TYPE_UNSPECIFIED and not (webrtc or video):
             name = pb.EgressType.Name(cfg.egress_type) if cfg.egress_type in pb.EgressType.values() \
                 else str(cfg.egress_type)
             await self.fail(E.AUDIO_FORMAT_UNSUPPORTED, f"egress_type {name} is not supported by this server; use "
-                            "EGRESS_TYPE_UNSPECIFIED (answer over this WebSocket) or EGRESS_TYPE_WEBRTC",
+                            "EGRESS_TYPE_UNSPECIFIED (answer over this WebSocket), EGRESS_TYPE_WEBRTC or "
+                            "EGRESS_TYPE_WEBRTC_VIDEO",
                             CloseCode.POLICY_VIOLATION)
         try:
             self._generator = self._generator_factory(cfg.sample_rate, self.expression_count, self._seed)
@@ -253,6 +256,11 @@ class IngressSession:
         if webrtc:
             try:
                 self.egress, confirm = rtc_attach.open_egress(self._rtc, self, cfg)
+            except (rtc_attach.ConfigRefused, rtc_attach.EgressUnavailable) as exc:
+                await self.fail(exc.code, exc.message, CloseCode.POLICY_VIOLATION)
+        elif video:
+            try:
+                self.egress, confirm = await self._video.open(self, cfg, rtc_attach.failure_reporter(self))
             except (rtc_attach.ConfigRefused, rtc_attach.EgressUnavailable) as exc:
                 await self.fail(exc.code, exc.message, CloseCode.POLICY_VIOLATION)
         await self._send(confirm)

@@ -3,70 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 import numpy as np
 import pytest
-from aiortc import RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError
 
 from engine import AvatarSDK
 from engine.avatar.package import load_bundled
 from engine.demo import SPEECH_CLIP
 from engine.demo.audio import load_speech
 from engine.plugins import get_plugin_manager
-from engine.rtc.ice import IcePolicy, candidate_addresses, new_peer_connection, set_local_description
 from engine.server.rtc.settings import RtcSettings
-from engine.server.video.egress import STATE_CHANNEL, VideoEgress
+from engine.server.video.egress import VideoEgress
 from engine.video import AvatarStream
 from engine.video.media import AvatarMedia
 
+from .viewer import Viewer
+
 RATE = 16000  # the session's rate; the egress renders at 48 kHz
 SIZE = 128
-
-
-class Viewer:
-    """A WebRTC viewer as a browser would be: receive-only audio and video, the state channel."""
-
-    def __init__(self) -> None:
-        self.pc = new_peer_connection()
-        self.pc.addTransceiver("audio", direction="recvonly")
-        self.pc.addTransceiver("video", direction="recvonly")
-        self.states: list[str] = []
-        channel = self.pc.createDataChannel(STATE_CHANNEL.label, negotiated=True, id=STATE_CHANNEL.id)
-        channel.on("message", lambda m: self.states.append(json.loads(m)["conversationState"]))
-        self.video: list[tuple[float, np.ndarray]] = []
-        self.audio: list[tuple[float, np.ndarray]] = []
-        self._tasks: list[asyncio.Task] = []
-        self.pc.on("track", self._on_track)
-
-    def _on_track(self, track) -> None:
-        sink = self.video if track.kind == "video" else self.audio
-
-        async def read() -> None:
-            try:
-                while True:
-                    frame = await track.recv()
-                    data = frame.to_ndarray(format="rgb24") if track.kind == "video" else frame.to_ndarray()
-                    sink.append((time.monotonic(), data))
-            except MediaStreamError:
-                return
-
-        self._tasks.append(asyncio.ensure_future(read()))
-
-    async def join(self, egress: VideoEgress) -> str:
-        await set_local_description(self.pc, await self.pc.createOffer(), IcePolicy())
-        assert set(candidate_addresses(self.pc.localDescription.sdp)) == {"127.0.0.1"}  # loopback only
-        viewer_id, answer = await egress.join(self.pc.localDescription.sdp)
-        assert set(candidate_addresses(answer)) == {"127.0.0.1"}
-        await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
-        return viewer_id
-
-    async def close(self) -> None:
-        await self.pc.close()
-        for task in self._tasks:
-            task.cancel()
 
 
 @pytest.fixture

@@ -15,14 +15,8 @@ def open_egress(rtc, session, cfg: pb.ClientConfigureSession):
     Raises ``ConfigRefused`` / ``EgressUnavailable`` (each with ``code`` and ``message``). When the
     egress fails later (no peer joined in time), the session reports it and closes.
     """
-    from ..session import SessionClosed
-
-    async def failed(code, message: str) -> None:
-        with contextlib.suppress(SessionClosed, ConnectionError):
-            await session.fail(code, message, CloseCode.POLICY_VIOLATION)
-
     opened = rtc.open(connection_id=session.connection_id, app_id=session.app_id, sample_rate=cfg.sample_rate,
-                      config=cfg.webrtc_egress, on_failure=failed)
+                      config=cfg.webrtc_egress, on_failure=failure_reporter(session))
     msg = pb.Message(type=pb.MESSAGE_TYPE_SERVER_CONFIRM_SESSION)
     confirm = msg.server_confirm_session
     confirm.connection_id = session.connection_id
@@ -31,4 +25,16 @@ def open_egress(rtc, session, cfg: pb.ClientConfigureSession):
     confirm.join_token_expires_at = opened.expires_at
     return opened.egress, msg.SerializeToString()
 
-__all__ = ["ConfigRefused", "EgressUnavailable", "open_egress"]
+
+def failure_reporter(session):
+    """``async (code, message)`` for an egress that fails later: the session reports it and closes."""
+    from ..session import SessionClosed
+
+    async def failed(code, message: str) -> None:
+        with contextlib.suppress(SessionClosed, ConnectionError):
+            await session.fail(code, message, CloseCode.POLICY_VIOLATION)
+
+    return failed
+
+
+__all__ = ["ConfigRefused", "EgressUnavailable", "failure_reporter", "open_egress"]
