@@ -131,13 +131,15 @@ frontend facecast
 backend servers
     balance roundrobin
     option httpchk GET /readyz
-    default-server inter 300ms fall 1 rise 1
+    timeout check 3s
+    default-server inter 300ms fall 2 rise 1
 {servers}
 """
 
 
 class HAProxy:
-    """Round-robin over the given server ports, each health-checked on ``/readyz`` every 300 ms."""
+    """Round-robin over the given server ports, each health-checked on ``/readyz`` every 300 ms
+    (out after two failed checks, so a slow answer on a loaded machine does not take a process out)."""
 
     def __init__(self, backend_ports: list[int]) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="facecast-haproxy-"))
