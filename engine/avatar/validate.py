@@ -146,6 +146,6 @@ def gaussians_from_arrays(arrays: dict, count: int, faces: int, what: str = "gau
 def idle_from_arrays(arrays: dict, frames: int, expressions: int, what: str = "idle.npz") -> np.ndarray:
     check_keys(arrays, ("keyframes",), what)
     keyframes = as_float(arrays, "keyframes", (frames, layout.motion_dim(expressions)), what)
-    if np.abs(keyframes).max(initial=0.0) > 10.0:
-        raise bad(what, "keyframes must stay within ±10 (radians, metres, blendshape weights)")
+    if np.abs(keyframes).max(initial=0.0) > layout.MOTION_LIMIT:
+        raise bad(what, f"keyframes must stay within ±{layout.MOTION_LIMIT:g} (radians, metres, blendshape weights)")
     return keyframes

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import AvatarError, ErrorCode
 from .interpolate import blend_pose
-from .layout import MOTION_FPS
+from .layout import MOTION_FPS, MOTION_LIMIT
 
 
 @attrs.frozen
@@ -71,8 +71,11 @@ class MotionBuffer:
         if kf.ndim != 2 or kf.shape[1] != self.dim:
             raise AvatarError(ErrorCode.animationPlayerNotInitialized,
                               f"keyframes must have shape (K, {self.dim}), not {kf.shape}")
-        if not np.isfinite(kf).all():
-            raise AvatarError(ErrorCode.animationPlayerNotInitialized, "keyframes contain NaN or infinite values")
+        if not (np.abs(kf) <= MOTION_LIMIT).all():  # False for NaN too
+            bad = "NaN or infinite" if not np.isfinite(kf).all() else f"beyond ±{MOTION_LIMIT:g}"
+            raise AvatarError(ErrorCode.animationPlayerNotInitialized,
+                              f"keyframes contain values {bad}; pose values are metres, radians and blendshape "
+                              f"weights within ±{MOTION_LIMIT:g}")
         if start_frame < 0:
             raise AvatarError(ErrorCode.animationPlayerNotInitialized, f"start_frame must be >= 0, not {start_frame}")
         with self._lock:

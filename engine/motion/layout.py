@@ -17,6 +17,10 @@ EYE_RIGHT = slice(15, 18)
 EYELIDS = slice(18, 20)
 EXPRESSION_OFFSET = 20
 MAX_EXPRESSIONS = 100
+# Every keyframe value (metres, radians, blendshape weights) lies within ±MOTION_LIMIT. A talking
+# head moves centimetres and turns well under a radian; values far outside collapse the posed
+# mesh in float32, so they are refused where motion enters (the wire decoder, MotionBuffer).
+MOTION_LIMIT = 10.0
 # Axis-angle triples, interpolated with quaternion slerp; everything else is lerped.
 ROTATION_TRIPLES = (3, 6, 9, 12, 15)
 

@@ -20,6 +20,7 @@ import numpy as np
 from .rotation import matrix_to_quat, mul3, quat_to_matrix
 
 BLOCK = 1024  # items per parallel work item
+TINY = 1e-30  # floor of an edge length or triangle height (float64)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -37,10 +38,12 @@ def _frame(c):
     x0, y0, z0 = c[0], c[1], c[2]
     ex, ey, ez = c[3] - x0, c[4] - y0, c[5] - z0
     fx, fy, fz = c[6] - x0, c[7] - y0, c[8] - z0
-    length = math.sqrt(ex * ex + ey * ey + ez * ez)
+    # A triangle collapsed by an extreme pose would divide by zero here (numba raises, and the render
+    # thread would die): the floor keeps the frame finite, the Gaussians shrink onto the centroid.
+    length = max(math.sqrt(ex * ex + ey * ey + ez * ez), TINY)
     ax, ay, az = ex / length, ey / length, ez / length
     nx, ny, nz = ay * fz - az * fy, az * fx - ax * fz, ax * fy - ay * fx
-    height = math.sqrt(nx * nx + ny * ny + nz * nz)
+    height = max(math.sqrt(nx * nx + ny * ny + nz * nz), TINY)
     nx, ny, nz = nx / height, ny / height, nz / height
     bx, by, bz = ay * nz - az * ny, az * nx - ax * nz, ax * ny - ay * nx
     t = ((3 * x0 + ex + fx) / 3, (3 * y0 + ey + fy) / 3, (3 * z0 + ez + fz) / 3)

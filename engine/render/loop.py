@@ -25,6 +25,11 @@ from .quality import backing_size, sh_degree, splat_budget
 
 log = logging.getLogger("facecast.render")
 
+# What one frame's arithmetic can raise: ZeroDivisionError (numba checks divisors), ValueError
+# (math domain errors), and SystemError, which is how numba surfaces either from inside a parallel
+# kernel. Anything else is a real fault of the renderer and still stops the loop.
+NUMERIC_FAILURES = (ArithmeticError, ValueError, SystemError)
+
 
 @attrs.define
 class ViewState:
@@ -54,6 +59,7 @@ class RenderLoop:
         self._stop = False
         self._on_first_frame = on_first_frame
         self.frames_drawn = 0
+        self.frames_dropped = 0  # frames skipped because their numbers failed (see _drop_frame)
         self.render_size: tuple[int, int] | None = None
         self.bounds: tuple[float, float, float, float] | None = None  # container pixels
         self.last_rgba: np.ndarray | None = None
@@ -192,6 +198,38 @@ class RenderLoop:
                 if period is not None:
                     next_due = max(next_due + period, now)  # after a stall, do not race to catch up
 
+    def _prepare(self, view, state: ViewState, w: int, h: int):
+        key = (state.version, w, h)
+        if key != self._camera_key:  # camera matrices change only with the state or the size
+            self._viewmat = look_at_viewmat(state.camera)
+            self._K = intrinsics(state.camera, w, h, state.transform)
+            self._camera_key = key
+        if view is not None:
+            view.controller.frame_pose(self._pose)
+        return self._preparer(self._pose, self._viewmat, self._K, w, h)
+
+    def _drop_frame(self, exc: BaseException, state: ViewState, requests: list[Future], w: int, h: int):
+        """One frame's numbers failed: skip it, say so once, and keep rendering the next ones.
+
+        Waiters get the last frame read back if there is one; otherwise (and for a view's very
+        first frame) the rest pose, validated when the avatar loaded, is drawn instead, so
+        ``render_frame`` never waits out its timeout. Returns the frame to draw, or None.
+        """
+        self.frames_dropped += 1
+        if self.frames_dropped == 1:
+            log.warning("a frame could not be prepared and was dropped (%s: %s); rendering continues",
+                        type(exc).__name__, exc, exc_info=exc)
+        if not requests and self.frames_drawn:
+            return None
+        if self.last_rgba is not None:
+            for fut in requests:
+                if not fut.done():
+                    fut.set_result(self.last_rgba)
+            requests.clear()
+            return None
+        self._pose[:] = 0.0
+        return self._prepare(None, state, w, h)
+
     def _tick(self, state: ViewState, requests: list[Future]) -> None:
         w, h = self._target_size()
         if (w, h) != self.render_size:
@@ -207,15 +245,13 @@ class RenderLoop:
             self._stop = True
             return
         try:
-            view.controller.frame_pose(self._pose)
+            frame = self._prepare(view, state, w, h)
+        except NUMERIC_FAILURES as exc:
+            frame = self._drop_frame(exc, state, requests, w, h)
+            if frame is None:
+                return
         finally:
             del view
-        key = (state.version, w, h)
-        if key != self._camera_key:  # camera matrices change only with the state or the size
-            self._viewmat = look_at_viewmat(state.camera)
-            self._K = intrinsics(state.camera, w, h, state.transform)
-            self._camera_key = key
-        frame = self._preparer(self._pose, self._viewmat, self._K, w, h)
         self._renderer.draw(frame, state.background)
         cw, ch = self._container.size()
         if frame_bounds(frame, self._bounds_buf):

@@ -14,7 +14,7 @@ import attrs
 import numpy as np
 
 from ..errors import AvatarError, ErrorCode
-from ..motion.layout import EXPRESSION_OFFSET, MAX_EXPRESSIONS, motion_dim
+from ..motion.layout import EXPRESSION_OFFSET, MAX_EXPRESSIONS, MOTION_LIMIT, motion_dim
 from . import decode_kernel as dk
 from . import protowire as pw
 from .flame_fields import FLAME_FIELDS
@@ -79,6 +79,9 @@ def _check_keyframes(keyframes) -> np.ndarray:
     kf = np.ascontiguousarray(kf, dtype="<f4")
     if not np.isfinite(kf).all():
         raise AvatarError(ErrorCode.serverError, "keyframes contain NaN or infinity; send finite pose values")
+    if kf.size and np.abs(kf).max() > MOTION_LIMIT:
+        raise AvatarError(ErrorCode.serverError, f"keyframe values must lie within ±{MOTION_LIMIT:g} "
+                                                 "(metres, radians, blendshape weights)")
     return kf
 
 
@@ -111,6 +114,7 @@ _MESSAGES = {
     pw.TOO_MANY_VALUES: "a pose field has more values than the layout allows",
     pw.TOO_FEW_VALUES: "a pose field has fewer values than the layout needs",
     pw.NOT_FINITE: "a pose value is NaN or infinite",
+    pw.OUT_OF_RANGE: f"a pose value lies beyond ±{MOTION_LIMIT:g} (metres, radians, blendshape weights)",
     pw.BAD_PACKED_LENGTH: "a packed float field's length is not a multiple of 4",
     pw.ID_TOO_LONG: f"an id string is longer than {dk.MAX_ID_BYTES} bytes",
     pw.NO_ANIMATION_PAYLOAD: "the envelope carries no server_response_animation",

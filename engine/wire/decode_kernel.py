@@ -12,10 +12,11 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..motion.layout import MOTION_LIMIT
 from .flame_fields import FIELD_COUNT, FIELD_OFFSET
 from .protowire import (
     EXPRESSION_COUNT, FIELD_NUMBER_ZERO, ID_TOO_LONG, NO_ANIMATION_PAYLOAD, NOT_AN_ANIMATION, NOT_FINITE,
-    BAD_PACKED_LENGTH, TOO_FEW_VALUES, TOO_MANY_KEYFRAMES, TOO_MANY_VALUES, TRUNCATED, WRONG_WIRE_TYPE,
+    OUT_OF_RANGE, BAD_PACKED_LENGTH, TOO_FEW_VALUES, TOO_MANY_KEYFRAMES, TOO_MANY_VALUES, TRUNCATED, WRONG_WIRE_TYPE,
     WT_FIXED32, WT_LEN, WT_VARINT, fixed32_bits, is_finite_bits, read_length, read_varint, skip_field,
 )
 
@@ -28,6 +29,9 @@ MAX_ID_BYTES = 256  # connection_id / req_id are short tokens; bound them
 ANIMATION_TYPE = 5  # MESSAGE_TYPE_SERVER_RESPONSE_ANIMATION
 ANIMATION_FIELD = 6  # Message.server_response_animation
 LEVEL_FLAME, LEVEL_ANIMATION, LEVEL_RESPONSE, LEVEL_MESSAGE = 1, 2, 3, 4
+# |x| <= MOTION_LIMIT as one integer compare of the float's magnitude bits (NaN and inf lie above it).
+_LIMIT_BITS = np.uint32(np.array(MOTION_LIMIT, np.float32).view(np.uint32))
+_MAGNITUDE = np.uint32(0x7FFFFFFF)
 _U32 = np.uint64(0xFFFFFFFF)
 
 
@@ -86,8 +90,9 @@ def _parse_flame(buf, pos, end, row, expr_count, meta):
             return _fail(meta, EXPRESSION_COUNT if field == 7 else TOO_MANY_VALUES, key_pos, LEVEL_FLAME, field)
         for i in range(n):
             bits = fixed32_bits(buf, start + 4 * i)
-            if not is_finite_bits(bits):
-                return _fail(meta, NOT_FINITE, start + 4 * i, LEVEL_FLAME, field)
+            if bits & _MAGNITUDE > _LIMIT_BITS:
+                status = OUT_OF_RANGE if is_finite_bits(bits) else NOT_FINITE
+                return _fail(meta, status, start + 4 * i, LEVEL_FLAME, field)
             row[first + i] = bits
         meta[M_VALUES + field] += n
         pos = stop

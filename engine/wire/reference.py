@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import AvatarError, ErrorCode
-from ..motion.layout import motion_dim
+from ..motion.layout import MOTION_LIMIT, motion_dim
 from . import message_pb2 as pb
 from .codec import DecodedAnimation
 from .flame_fields import FLAME_FIELDS
@@ -36,5 +36,7 @@ def decode_animation_reference(data: bytes, expression_count: int, max_keyframes
             out[i, lo:hi] = values
     if not np.isfinite(out).all():
         raise AvatarError(ErrorCode.serverError, "a pose value is NaN or infinite")
+    if out.size and np.abs(out).max() > MOTION_LIMIT:
+        raise AvatarError(ErrorCode.serverError, f"a pose value lies beyond ±{MOTION_LIMIT:g}")
     return DecodedAnimation(req_id=body.req_id, connection_id=body.connection_id,
                             start_frame=body.animation.start_frame, end=body.end, keyframes=out)

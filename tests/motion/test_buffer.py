@@ -10,9 +10,12 @@ from engine.motion.interpolate import blend_pose
 D = 22
 
 
-def frames(start, count):
-    """Keyframes whose every channel equals the frame index (so lerps are easy to read)."""
-    kf = np.repeat(np.arange(start, start + count, dtype=np.float32)[:, None], D, axis=1)
+def frames(start, count, scale=1.0):
+    """Keyframes whose every channel equals the frame index × ``scale`` (so lerps are easy to read).
+
+    Pose values must stay within ±10, so tests that run past frame 10 pass a smaller scale.
+    """
+    kf = np.repeat(np.arange(start, start + count, dtype=np.float32)[:, None] * np.float32(scale), D, axis=1)
     kf[:, 3:18] = 0.0  # rotations at rest: linear channels carry the index
     return kf
 
@@ -42,15 +45,15 @@ def test_rotations_are_slerped_like_blend_pose():
 def test_duplicates_late_and_stale_frames_are_dropped_and_counted():
     buf, out = MotionBuffer(D), np.empty(D, np.float32)
     buf.begin_round("r")
-    buf.push("r", 0, frames(0, 4))
-    assert buf.push("r", 2, frames(2, 4)) == 2  # 2, 3 held already; 4, 5 new
+    buf.push("r", 0, frames(0, 4, 0.1))
+    assert buf.push("r", 2, frames(2, 4, 0.1)) == 2  # 2, 3 held already; 4, 5 new
     assert buf.stats.duplicates == 2
     buf.pose_at(9 / 25, out)  # playback ran ahead of the motion: frames before 9 are in the past
-    assert buf.push("r", 6, frames(6, 5)) == 2
+    assert buf.push("r", 6, frames(6, 5, 0.1)) == 2
     assert buf.stats.late == 3
-    assert buf.push("other", 11, frames(11, 3)) == 0
+    assert buf.push("other", 11, frames(11, 3, 0.1)) == 0
     assert buf.stats.stale == 3
-    assert buf.pose_at(9.5 / 25, out) and out[0] == pytest.approx(9.5)
+    assert buf.pose_at(9.5 / 25, out) and out[0] == pytest.approx(0.95)
 
 
 def test_gap_is_detected_and_bridged_smoothly():
@@ -98,12 +101,12 @@ def test_end_flag_on_a_duplicate_message_still_ends_the_round():
 def test_bounded_size_refuses_unplayed_overflow_and_evicts_played_frames():
     buf, out = MotionBuffer(D, capacity_frames=10), np.empty(D, np.float32)
     buf.begin_round("r")
-    assert buf.push("r", 0, frames(0, 30)) == 10
+    assert buf.push("r", 0, frames(0, 30, 0.1)) == 10
     assert buf.stats.overflow == 20
-    assert buf.pose_at(6.0 / 25, out) and out[0] == pytest.approx(6.0)
-    assert buf.push("r", 10, frames(10, 20)) == 6  # frames 0..5 are played: room for 10..15
+    assert buf.pose_at(6.0 / 25, out) and out[0] == pytest.approx(0.6)
+    assert buf.push("r", 10, frames(10, 20, 0.1)) == 6  # frames 0..5 are played: room for 10..15
     assert buf.pose_at(15.0 / 25, out) is False  # 15 is the last held frame, 16 not yet there
-    assert buf.pose_at(14.5 / 25, out) and out[0] == pytest.approx(14.5)
+    assert buf.pose_at(14.5 / 25, out) and out[0] == pytest.approx(1.45)
 
 
 def test_clear_on_interrupt_drops_the_round():
@@ -144,7 +147,7 @@ def test_concurrent_producer_and_reader_keep_consistent_counts():
 
     def produce():
         for start in range(0, 2000, 5):
-            pushed.append(buf.push("r", start, frames(start, 5)))
+            pushed.append(buf.push("r", start, frames(start, 5, 0.001)))
 
     thread = threading.Thread(target=produce)
     thread.start()
