@@ -27,7 +27,7 @@ FLAME_KEYS = ("v_template", "f", "shapedirs", "posedirs", "J_regressor", "weight
 _EYELID_KEYS = ("eyelid_dirs", "l_eyelid", "r_eyelid")
 
 
-def _bad(what: str, message: str) -> AvatarError:
+def _flame_error(what: str, message: str) -> AvatarError:
     return AvatarError(ErrorCode.invalidAvatarMetadata, f"{what}: {message}")
 
 
@@ -48,35 +48,35 @@ def read_flame_file(path: str | os.PathLike) -> dict[str, np.ndarray]:
 def check_flame_arrays(raw: dict[str, np.ndarray], what: str) -> dict[str, np.ndarray]:
     missing = [k for k in FLAME_KEYS if k not in raw]
     if missing:
-        raise _bad(what, f"missing FLAME arrays {', '.join(missing)}; a FLAME model has {', '.join(FLAME_KEYS)}")
+        raise _flame_error(what, f"missing FLAME arrays {', '.join(missing)}; a FLAME model has {', '.join(FLAME_KEYS)}")
     arrays = {}
     for key in FLAME_KEYS + _EYELID_KEYS:
         if key not in raw:
             continue
         arr = np.asarray(raw[key])
         if arr.dtype.kind not in "fiu":
-            raise _bad(what, f"{key} must be numeric, not {arr.dtype}")
+            raise _flame_error(what, f"{key} must be numeric, not {arr.dtype}")
         if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-            raise _bad(what, f"{key} holds NaN or infinite values")
+            raise _flame_error(what, f"{key} holds NaN or infinite values")
         arrays[key] = arr
     v = arrays["v_template"]
     if v.ndim != 2 or v.shape[1] != 3 or v.shape[0] < 3:
-        raise _bad(what, f"v_template must have shape (V, 3), not {v.shape}")
+        raise _flame_error(what, f"v_template must have shape (V, 3), not {v.shape}")
     n = v.shape[0]
     expect = {"posedirs": (n, 3, 36), "J_regressor": (5, n), "weights": (n, 5), "kintree_table": (2, 5)}
     for key, shape in expect.items():
         if arrays[key].shape != shape:
-            raise _bad(what, f"{key} must have shape {shape}, not {arrays[key].shape}")
+            raise _flame_error(what, f"{key} must have shape {shape}, not {arrays[key].shape}")
     sd = arrays["shapedirs"]
     if sd.ndim != 3 or sd.shape[:2] != (n, 3) or sd.shape[2] < FLAME_SHAPE_COUNT:
-        raise _bad(what, f"shapedirs must have shape ({n}, 3, {FLAME_SHAPE_COUNT} + expressions), not {sd.shape}")
+        raise _flame_error(what, f"shapedirs must have shape ({n}, 3, {FLAME_SHAPE_COUNT} + expressions), not {sd.shape}")
     f = arrays["f"]
     if f.ndim != 2 or f.shape[1] != 3 or f.dtype.kind not in "iu":
-        raise _bad(what, f"f must be integer triangles of shape (F, 3), not {f.dtype} {f.shape}")
+        raise _flame_error(what, f"f must be integer triangles of shape (F, 3), not {f.dtype} {f.shape}")
     parents = arrays["kintree_table"][0].astype(np.int64)
     parents[parents >= 2 ** 31] = -1  # FLAME stores the root's parent as uint32 -1
     if not np.array_equal(parents, JOINT_PARENTS):
-        raise _bad(what, f"kintree_table parents must be [-1, 0, 1, 1, 1], not {parents.tolist()}")
+        raise _flame_error(what, f"kintree_table parents must be [-1, 0, 1, 1, 1], not {parents.tolist()}")
     return arrays
 
 
@@ -89,7 +89,7 @@ def flame_eyelids(arrays: dict[str, np.ndarray], what: str) -> np.ndarray:
     else:
         return np.zeros((2, n, 3), np.float32)
     if eyelids.shape != (2, n, 3):
-        raise _bad(what, f"eyelid blendshapes must have shape (2, {n}, 3), not {eyelids.shape}")
+        raise _flame_error(what, f"eyelid blendshapes must have shape (2, {n}, 3), not {eyelids.shape}")
     return eyelids
 
 
@@ -99,13 +99,13 @@ def flame_head(arrays: dict[str, np.ndarray], shape: np.ndarray | None = None,
     sd = arrays["shapedirs"].astype(np.float64)
     available = sd.shape[2] - FLAME_SHAPE_COUNT
     if not 0 <= expression_count <= layout.MAX_EXPRESSIONS:
-        raise _bad(what, f"expression_count must be 0..{layout.MAX_EXPRESSIONS}, not {expression_count}")
+        raise _flame_error(what, f"expression_count must be 0..{layout.MAX_EXPRESSIONS}, not {expression_count}")
     e = min(expression_count, available)
     template = arrays["v_template"].astype(np.float64)
     if shape is not None:
         betas = np.asarray(shape, dtype=np.float64).reshape(-1)
         if betas.size > FLAME_SHAPE_COUNT or not np.isfinite(betas).all():
-            raise _bad(what, f"shape must hold at most {FLAME_SHAPE_COUNT} finite coefficients, not {betas.size}")
+            raise _flame_error(what, f"shape must hold at most {FLAME_SHAPE_COUNT} finite coefficients, not {betas.size}")
         template = template + sd[:, :, :betas.size] @ betas
     head_arrays = {
         "v_template": template,

@@ -80,21 +80,21 @@ class Manifest:
         }
 
 
-def _bad(message: str) -> AvatarError:
+def _manifest_error(message: str) -> AvatarError:
     return AvatarError(ErrorCode.invalidAvatarMetadata, f"manifest.json: {message}")
 
 
 def _int(d: dict, key: str, lo: int, hi: int) -> int:
     v = d.get(key)
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise _bad(f"{key!r} must be an integer in {lo}..{hi}, not {v!r}")
+        raise _manifest_error(f"{key!r} must be an integer in {lo}..{hi}, not {v!r}")
     return v
 
 
 def _num(d: dict, key: str, lo: float, hi: float) -> float:
     v = d.get(key)
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
-        raise _bad(f"camera.{key} must be a number in {lo}..{hi}, not {v!r}")
+        raise _manifest_error(f"camera.{key} must be a number in {lo}..{hi}, not {v!r}")
     return float(v)
 
 
@@ -102,42 +102,43 @@ def _vec3(d: dict, key: str) -> tuple[float, float, float]:
     v = d.get(key)
     if (not isinstance(v, list) or len(v) != 3
             or not all(isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in v)):
-        raise _bad(f"camera.{key} must be a list of 3 finite numbers, not {v!r}")
+        raise _manifest_error(f"camera.{key} must be a list of 3 finite numbers, not {v!r}")
     return (float(v[0]), float(v[1]), float(v[2]))
 
 
 def _camera(d) -> CameraConfig:
     if not isinstance(d, dict):
-        raise _bad(f"'camera' must be an object, not {d!r}")
+        raise _manifest_error(f"'camera' must be an object, not {d!r}")
     cam = CameraConfig(position=_vec3(d, "position"), target=_vec3(d, "target"),
                        up=_vec3(d, "up") if "up" in d else (0.0, 1.0, 0.0),
                        fov=_num(d, "fov", 1.0, 170.0), near=_num(d, "near", 1e-6, 1e3), far=_num(d, "far", 1e-5, 1e6))
     if cam.far <= cam.near:
-        raise _bad(f"camera.far ({cam.far}) must be greater than camera.near ({cam.near})")
+        raise _manifest_error(f"camera.far ({cam.far}) must be greater than camera.near ({cam.near})")
     if cam.position == cam.target:
-        raise _bad("camera.position and camera.target must differ")
+        raise _manifest_error("camera.position and camera.target must differ")
     return cam
 
 
 def _assets(d) -> dict[str, AssetEntry]:
     if not isinstance(d, dict):
-        raise _bad(f"'assets' must be an object mapping file names to {{size, sha256, arrays_sha256}}, not {d!r}")
+        raise _manifest_error("'assets' must be an object mapping file names to {size, sha256, arrays_sha256}, "
+                              f"not {d!r}")
     missing = [n for n in REQUIRED_ASSETS if n not in d]
     if missing:
-        raise _bad(f"assets lack {', '.join(missing)}; every package has {', '.join(REQUIRED_ASSETS)}")
+        raise _manifest_error(f"assets lack {', '.join(missing)}; every package has {', '.join(REQUIRED_ASSETS)}")
     unknown = sorted(set(d) - set(REQUIRED_ASSETS) - set(OPTIONAL_ASSETS))
     if unknown:
-        raise _bad(f"unknown assets {unknown}; allowed: {', '.join(REQUIRED_ASSETS + OPTIONAL_ASSETS)}")
+        raise _manifest_error(f"unknown assets {unknown}; allowed: {', '.join(REQUIRED_ASSETS + OPTIONAL_ASSETS)}")
     out = {}
     for name, entry in d.items():
         if not isinstance(entry, dict):
-            raise _bad(f"assets[{name!r}] must be an object")
+            raise _manifest_error(f"assets[{name!r}] must be an object")
         size = entry.get("size")
         if isinstance(size, bool) or not isinstance(size, int) or not 0 < size <= MAX_ASSET_BYTES:
-            raise _bad(f"assets[{name!r}].size must be a byte count in 1..{MAX_ASSET_BYTES}, not {size!r}")
+            raise _manifest_error(f"assets[{name!r}].size must be a byte count in 1..{MAX_ASSET_BYTES}, not {size!r}")
         for key in ("sha256", "arrays_sha256"):
             if not isinstance(entry.get(key), str) or not _HEX64.match(entry[key]):
-                raise _bad(f"assets[{name!r}].{key} must be 64 lowercase hex digits, not {entry.get(key)!r}")
+                raise _manifest_error(f"assets[{name!r}].{key} must be 64 lowercase hex digits, not {entry.get(key)!r}")
         out[name] = AssetEntry(size=size, sha256=entry["sha256"], arrays_sha256=entry["arrays_sha256"])
     return out
 
@@ -148,30 +149,31 @@ def parse_manifest(data: bytes | bytearray | str | dict) -> Manifest:
         try:
             data = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise _bad(f"not valid JSON ({exc})") from None
+            raise _manifest_error(f"not valid JSON ({exc})") from None
         except RecursionError:
-            raise _bad("JSON nested too deeply to parse; a manifest is a flat object of a few levels") from None
+            raise _manifest_error("JSON nested too deeply to parse; "
+                                  "a manifest is a flat object of a few levels") from None
     if not isinstance(data, dict):
-        raise _bad("must be a JSON object")
+        raise _manifest_error("must be a JSON object")
     if data.get("format") != FORMAT:
-        raise _bad(f"'format' must be {FORMAT!r}, not {data.get('format')!r}")
+        raise _manifest_error(f"'format' must be {FORMAT!r}, not {data.get('format')!r}")
     if data.get("format_version") != FORMAT_VERSION:
-        raise _bad(f"format_version {data.get('format_version')!r} is not supported; this engine reads "
-                   f"version {FORMAT_VERSION} (upgrade facecast or re-export the avatar)")
+        raise _manifest_error(f"format_version {data.get('format_version')!r} is not supported; this engine reads "
+                              f"version {FORMAT_VERSION} (upgrade facecast or re-export the avatar)")
     avatar_id = data.get("id")
     if not isinstance(avatar_id, str) or not ID_PATTERN.match(avatar_id):
-        raise _bad(f"'id' must be 1-64 characters of letters, digits, '_', '.', '-' (not starting with a "
-                   f"symbol), not {avatar_id!r}")
+        raise _manifest_error(f"'id' must be 1-64 characters of letters, digits, '_', '.', '-' (not starting with a "
+                              f"symbol), not {avatar_id!r}")
     name = data.get("name")
     if not isinstance(name, str) or not 0 < len(name) <= 200:
-        raise _bad(f"'name' must be a non-empty string of at most 200 characters, not {name!r}")
+        raise _manifest_error(f"'name' must be a non-empty string of at most 200 characters, not {name!r}")
     if data.get("motion_fps") != layout.MOTION_FPS or isinstance(data.get("motion_fps"), bool):
-        raise _bad(f"'motion_fps' must be {layout.MOTION_FPS}, not {data.get('motion_fps')!r}")
+        raise _manifest_error(f"'motion_fps' must be {layout.MOTION_FPS}, not {data.get('motion_fps')!r}")
     sh_degree = _int(data, "sh_degree", 0, MAX_SH_DEGREE) if "sh_degree" in data else 0
     assets = _assets(data.get("assets"))
     if (sh_degree > 0) != (SH in assets):
-        raise _bad(f"sh_degree is {sh_degree} but {SH} is {'listed' if SH in assets else 'missing'}; "
-                   f"a package carries {SH} exactly when sh_degree is 1..{MAX_SH_DEGREE}")
+        raise _manifest_error(f"sh_degree is {sh_degree} but {SH} is {'listed' if SH in assets else 'missing'}; "
+                              f"a package carries {SH} exactly when sh_degree is 1..{MAX_SH_DEGREE}")
     return Manifest(
         id=avatar_id,
         name=name,

@@ -18,7 +18,7 @@ MAX_RATIO = 1100  # deflate cannot compress better than ~1032:1
 MAX_MEMBERS = 256
 
 
-def _bad(what: str, problem: str) -> AvatarError:
+def _archive_error(what: str, problem: str) -> AvatarError:
     return AvatarError(ErrorCode.invalidAvatarMetadata, f"{what}: {problem}")
 
 
@@ -27,8 +27,8 @@ def check_member_name(name: str, what: str) -> None:
     parts = name.split("/")
     if (not name or name.startswith("/") or "\\" in name or ":" in name or "\x00" in name
             or any(p in ("", ".", "..") for p in parts[:-1]) or parts[-1] in (".", "..")):
-        raise _bad(what, f"unsafe member name {name!r} (absolute paths, '..', backslashes and drive "
-                         "letters are not allowed); rebuild the archive with relative names")
+        raise _archive_error(what, f"unsafe member name {name!r} (absolute paths, '..', backslashes and drive "
+                                   "letters are not allowed); rebuild the archive with relative names")
 
 
 class SafeZip:
@@ -40,27 +40,27 @@ class SafeZip:
             self._zip = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
             infos = self._zip.infolist()
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-            raise _bad(what, f"not a readable zip archive ({exc}); re-download or rebuild it") from None
+            raise _archive_error(what, f"not a readable zip archive ({exc}); re-download or rebuild it") from None
         if len(infos) > MAX_MEMBERS:
-            raise _bad(what, f"{len(infos)} members; at most {MAX_MEMBERS} are allowed")
+            raise _archive_error(what, f"{len(infos)} members; at most {MAX_MEMBERS} are allowed")
         self._infos: dict[str, zipfile.ZipInfo] = {}
         total = 0
         for info in infos:
             check_member_name(info.filename, what)
             if info.filename in self._infos:
-                raise _bad(what, f"duplicate member {info.filename!r}")
+                raise _archive_error(what, f"duplicate member {info.filename!r}")
             if info.flag_bits & 0x1:
-                raise _bad(what, f"member {info.filename!r} is encrypted; packages must not be")
+                raise _archive_error(what, f"member {info.filename!r} is encrypted; packages must not be")
             if info.file_size > MAX_MEMBER_BYTES:
-                raise _bad(what, f"member {info.filename!r} declares {info.file_size} bytes, over the "
-                                 f"{MAX_MEMBER_BYTES}-byte limit")
+                raise _archive_error(what, f"member {info.filename!r} declares {info.file_size} bytes, over the "
+                                           f"{MAX_MEMBER_BYTES}-byte limit")
             if info.file_size > MAX_RATIO * max(info.compress_size, 1) + 1024:
-                raise _bad(what, f"member {info.filename!r} claims a {info.file_size}:{info.compress_size} "
-                                 "compression ratio (a zip bomb?)")
+                raise _archive_error(what, f"member {info.filename!r} claims a {info.file_size}:{info.compress_size} "
+                                           "compression ratio (a zip bomb?)")
             total += info.file_size
             self._infos[info.filename] = info
         if total > MAX_TOTAL_BYTES:
-            raise _bad(what, f"{total} bytes uncompressed in all, over the {MAX_TOTAL_BYTES}-byte limit")
+            raise _archive_error(what, f"{total} bytes uncompressed in all, over the {MAX_TOTAL_BYTES}-byte limit")
 
     def names(self) -> list[str]:
         return [n for n in self._infos if not n.endswith("/")]
@@ -68,7 +68,7 @@ class SafeZip:
     def _info(self, name: str) -> zipfile.ZipInfo:
         info = self._infos.get(name)
         if info is None:
-            raise _bad(self.what, f"missing member {name!r}")
+            raise _archive_error(self.what, f"missing member {name!r}")
         return info
 
     def size(self, name: str) -> int:
@@ -83,16 +83,18 @@ class SafeZip:
         """The member's bytes; ``max_bytes`` refuses a larger member before it is inflated."""
         info = self._info(name)
         if max_bytes is not None and info.file_size > max_bytes:
-            raise _bad(self.what, f"member {name!r} declares {info.file_size} bytes, over the {max_bytes} expected")
+            raise _archive_error(self.what,
+                                 f"member {name!r} declares {info.file_size} bytes, over the {max_bytes} expected")
         try:
             with self._zip.open(info) as fh:
                 data = fh.read(info.file_size + 1)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-            raise _bad(self.what, f"member {name!r} is corrupt ({exc}); re-download or rebuild the package") from None
+            raise _archive_error(self.what,
+                                 f"member {name!r} is corrupt ({exc}); re-download or rebuild the package") from None
         except Exception as exc:  # zlib.error and friends from a damaged stream
-            raise _bad(self.what, f"member {name!r} is corrupt ({type(exc).__name__}: {exc})") from None
+            raise _archive_error(self.what, f"member {name!r} is corrupt ({type(exc).__name__}: {exc})") from None
         if len(data) != info.file_size:
-            raise _bad(self.what, f"member {name!r} holds {len(data)} bytes, not the declared {info.file_size}")
+            raise _archive_error(self.what, f"member {name!r} holds {len(data)} bytes, not the declared {info.file_size}")
         return data
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ from .backends import make_renderer
 MAX_SIZE = 16384
 
 
-def _bad(message: str) -> AvatarError:
+def _splat_input_error(message: str) -> AvatarError:
     return AvatarError(ErrorCode.playbackInitFailed, message)
 
 
@@ -30,15 +30,15 @@ def _array(name: str, value: Any, shape: tuple, n: int | None) -> np.ndarray:
     try:
         arr = np.ascontiguousarray(value, dtype=np.float32)
     except (TypeError, ValueError):
-        raise _bad(f"{name} must be an array of numbers, not {type(value).__name__}") from None
+        raise _splat_input_error(f"{name} must be an array of numbers, not {type(value).__name__}") from None
     want = tuple(n if s is None else s for s in shape)
     if arr.shape != want:
         spelled = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ")"
-        raise _bad(f"{name} must have shape {spelled}" + (f" with N = {n}" if n is not None else "")
-                   + f", got {arr.shape}")
+        raise _splat_input_error(f"{name} must have shape {spelled}" + (f" with N = {n}" if n is not None else "")
+                                 + f", got {arr.shape}")
     if not np.isfinite(arr).all():
         bad = int(np.count_nonzero(~np.isfinite(arr)))
-        raise _bad(f"{name} holds {bad} NaN or infinite value(s); remove or fix those splats")
+        raise _splat_input_error(f"{name} holds {bad} NaN or infinite value(s); remove or fix those splats")
     return arr
 
 
@@ -46,7 +46,7 @@ def validate_splats(means, quats, scales, opacities, colors, viewmat, K, width, 
     """Check every input; returns float32 contiguous arrays, or raises AvatarError saying what is wrong."""
     means = np.asarray(means) if not isinstance(means, np.ndarray) else means
     if means.ndim != 2 or means.shape[-1] != 3:
-        raise _bad(f"means must have shape (N, 3), got {np.shape(means)}")
+        raise _splat_input_error(f"means must have shape (N, 3), got {np.shape(means)}")
     n = means.shape[0]
     means = _array("means", means, (None, 3), n)
     quats = _array("quats", quats, (None, 4), n)
@@ -56,24 +56,26 @@ def validate_splats(means, quats, scales, opacities, colors, viewmat, K, width, 
     viewmat = _array("viewmat", viewmat, (4, 4), None)
     K = _array("K", K, (3, 3), None)
     if n and (np.linalg.norm(quats, axis=1) < 1e-12).any():
-        raise _bad("quats holds zero-length quaternion(s); each row is (w, x, y, z) and is normalised inside")
+        raise _splat_input_error("quats holds zero-length quaternion(s); "
+                                 "each row is (w, x, y, z) and is normalised inside")
     if (scales < 0).any():
-        raise _bad("scales must be >= 0 (linear scales, not log-scales)")
+        raise _splat_input_error("scales must be >= 0 (linear scales, not log-scales)")
     if ((opacities < 0) | (opacities > 1)).any():
-        raise _bad("opacities must lie in [0, 1] (apply the sigmoid to logits first)")
+        raise _splat_input_error("opacities must lie in [0, 1] (apply the sigmoid to logits first)")
     if not np.allclose(viewmat[3], (0, 0, 0, 1), atol=1e-6):
-        raise _bad(f"viewmat's last row must be (0, 0, 0, 1) (a rigid world→camera matrix), got {viewmat[3].tolist()}")
+        raise _splat_input_error("viewmat's last row must be (0, 0, 0, 1) (a rigid world→camera matrix), "
+                                 f"got {viewmat[3].tolist()}")
     if K[0, 0] <= 0 or K[1, 1] <= 0 or not np.allclose(K[2], (0, 0, 1)):
-        raise _bad("K must be pixel intrinsics [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] with fx, fy > 0")
+        raise _splat_input_error("K must be pixel intrinsics [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] with fx, fy > 0")
     for name, v in (("width", width), ("height", height)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 1 <= v <= MAX_SIZE:
-            raise _bad(f"{name} must be a whole number of pixels in 1..{MAX_SIZE}, not {v!r}")
+            raise _splat_input_error(f"{name} must be a whole number of pixels in 1..{MAX_SIZE}, not {v!r}")
     try:
         bg = tuple(float(c) for c in background)
     except (TypeError, ValueError):
-        raise _bad(f"background must be three numbers (r, g, b) in [0, 1], not {background!r}") from None
+        raise _splat_input_error(f"background must be three numbers (r, g, b) in [0, 1], not {background!r}") from None
     if len(bg) != 3 or not all(math.isfinite(c) and 0 <= c <= 1 for c in bg):
-        raise _bad(f"background must be three numbers (r, g, b) in [0, 1], not {background!r}")
+        raise _splat_input_error(f"background must be three numbers (r, g, b) in [0, 1], not {background!r}")
     return means, quats, scales, opacities, colors, viewmat, K, int(width), int(height), bg
 
 

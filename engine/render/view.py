@@ -88,9 +88,9 @@ class AvatarView:
                               "glfw_hints); use cpu, wgpu or opengl, or an Offscreen container")
         self.controller = AvatarController(avatar, self)
         try:
-            self._loop_obj = asyncio.get_running_loop()
+            self._app_loop = asyncio.get_running_loop()
         except RuntimeError:
-            self._loop_obj = None
+            self._app_loop = None
         self.on_first_rendering: Callable[[], Any] | None = None
         self._first_rendered = threading.Event()
         self_ref = weakref.ref(self)
@@ -273,8 +273,8 @@ class AvatarView:
         callback = self.on_first_rendering
         if callback is None:
             return
-        if self._loop_obj is not None and not self._loop_obj.is_closed():
-            self._loop_obj.call_soon_threadsafe(_call_safely, callback)
+        if self._app_loop is not None and not self._app_loop.is_closed():
+            self._app_loop.call_soon_threadsafe(_call_safely, callback)
         else:
             _call_safely(callback)
 

@@ -244,10 +244,11 @@ def rasterize_tiles(packed, factors, bbox, tile_starts, tile_lists, tiles_x, bac
             s10 = 0.5 * (a64 * dx1 * dx1 + c64 * dy0 * dy0) + b64 * dx1 * dy0
             s01 = 0.5 * (a64 * dx0 * dx0 + c64 * dy1 * dy1) + b64 * dx0 * dy1
             s11 = 0.5 * (a64 * dx1 * dx1 + c64 * dy1 * dy1) + b64 * dx1 * dy1
-            direct = not ((a64 + c64) * (a64 + c64 + abs(b64)) < KAPPA_MAX * (a64 * c64 - b64 * b64) and a64 > 0.0
-                          and max(max(s00, s10), max(s01, s11)) <= 600.0
-                          and a64 < 300.0 and c64 < 300.0 and abs(b64) < 300.0)
-            if direct:
+            # Ill-conditioned or far-out splats lose the recurrence's accuracy: e^(−σ) per pixel instead.
+            exp_per_pixel = not ((a64 + c64) * (a64 + c64 + abs(b64)) < KAPPA_MAX * (a64 * c64 - b64 * b64)
+                                 and a64 > 0.0 and max(max(s00, s10), max(s01, s11)) <= 600.0
+                                 and a64 < 300.0 and c64 < 300.0 and abs(b64) < 300.0)
+            if exp_per_pixel:
                 g_row = r_row = s_col = q = q_row = q_col = 1.0
             else:
                 g_row = math.exp(-s00)  # e^(−σ) at (x0, py)
@@ -273,7 +274,7 @@ def rasterize_tiles(packed, factors, bbox, tile_starts, tile_lists, tiles_x, bac
                     r *= q
                 ccdy = cc * dy * dy
                 finished = False
-                if direct:
+                if exp_per_pixel:
                     for px in range(lo, hi + 1):
                         T = image[py, px, 3]
                         if T <= 0.0:
