@@ -38,7 +38,7 @@ def warm_generator():
     """Load the procedural generator's compiled kernels once, so no server stalls its loop compiling them."""
     from engine.plugins import get_plugin_manager
 
-    generator = get_plugin_manager().get("motion_generators", "procedural").factory(RATE, 52, 0)
+    generator = get_plugin_manager().get("motion_generators", "procedural").factory(RATE, 50, 0)
     generator.feed(np.zeros(RATE, dtype=np.int16))
     generator.finish()
 
