@@ -8,6 +8,8 @@ repository, as someone who wrote them from the docs alone would run it.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,33 @@ def test_the_examples_pass_the_suite(tmp_path):
     assert code == 0 and not failed, f"{failed}\n{output[-4000:]}"
     for option, name in CHECKS.values():
         assert any(name in t and o == "passed" for t, o in outcomes.items()), f"nothing of {name} passed"
+
+
+def test_a_plugin_installed_from_a_wheel_passes_from_its_own_folder(tmp_path):
+    """The guide's policy and motion generator as a real project: built into a wheel, pip-installed,
+    checked by `facecast conformance` run from the author's own folder."""
+    project = tmp_path / "facecast-guide-examples"
+    project.mkdir()
+    modules = ["facecast_example_policy", "facecast_example_motion"]
+    for name in modules:
+        (project / f"{name}.py").write_text(examples()[name])
+    entry_points = "".join(f'{name} = "{name}"\n' for name in modules)
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=77"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "facecast-guide-examples"\nversion = "1.0"\n\n'
+        f'[project.entry-points.facecast]\n{entry_points}\n'
+        f'[tool.setuptools]\npy-modules = {modules!r}\n'.replace("'", '"'))
+    dist, site = tmp_path / "dist", tmp_path / "site"
+    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist), str(project)],
+                   check=True, capture_output=True, timeout=300)
+    wheel = next(dist.glob("*.whl"))
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True,
+                   capture_output=True, timeout=300)
+    author = tmp_path / "author"
+    author.mkdir()
+    code, output, outcomes = conformance(site, author, "--starvation-policy", "freeze_frame",
+                                         "--motion-generator", "loudness_jaw", "-v")
+    assert code == 0, output[-3000:]
+    assert sum(o == "passed" for o in outcomes.values()) >= 12
+    assert "test session starts" in output, "-v did not reach pytest (the helper adds -q: -v -q shows the header)"
