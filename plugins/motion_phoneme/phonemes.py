@@ -79,6 +79,8 @@ def intervals(names, starts, audio: np.ndarray, sample_rate: int) -> np.ndarray:
     at most 100 ms long, and taken from the phoneme before.
     """
     starts = np.asarray(starts, np.int64)
+    if starts.size == 0:
+        return np.zeros((0, 2), np.int64)
     ends = np.append(starts[1:], audio.size)
     out = np.stack([starts, ends], axis=1)
     hop = max(sample_rate // 200, 1)

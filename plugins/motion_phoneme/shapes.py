@@ -29,8 +29,14 @@ POSTURES[ROUNDED, [LIP_PUCKER, LIP_FUNNEL, LIP_SPREAD]] = (0.8, 0.45, -0.2)
 POSTURES[SPREAD, [LIP_SPREAD, LIP_PUCKER]] = (0.7, -0.1)
 POSTURES[OPEN, [MOUTH_OPEN, UPPER_LIP_UP, LOWER_LIP_DOWN]] = (0.25, 0.25, 0.2)
 
-# Smoothing steps per keyframe (0..1 of the way to the target): closing is quicker than opening.
-CLOSE_RATE, OPEN_RATE, POSTURE_RATE = 0.9, 0.75, 0.6
+# Smoothing steps per keyframe (0..1 of the way to the target): lips close within one keyframe
+# (the renderer's interpolation already spreads it over 40 ms) and open a little more softly.
+CLOSE_RATE, OPEN_RATE, POSTURE_RATE = 1.0, 0.75, 0.6
+# Closure is believed from the classes (bilabial or silence) or from a predicted opening near zero.
+CLOSED_OPENING, CLOSED_OPENING_RAMP = 0.22, 0.15
+# How far mouth_open must close the lips against each radian of jaw (the demo head: its mouth_open
+# parts the lips 9.3 mm per unit, its jaw 88 mm per radian), so closure seals the lips.
+SEAL_PER_RAD = 9.5
 
 
 @numba.njit(cache=True, nogil=True)
@@ -49,9 +55,12 @@ def mouth_targets(outputs, postures, shape_out):
         for s in range(postures.shape[1]):
             shape_out[s] += p * postures[c, s]
     p_closed = (np.exp(outputs[BILABIAL] - top) + np.exp(outputs[SILENCE] - top)) / total
-    closure = min(max(1.6 * p_closed - 0.3, 0.0), 1.0)
     opening = min(max(outputs[n], 0.0), 1.0)
-    return JAW_MAX_RAD * opening * (1.0 - closure)
+    closure = max(min(max(1.6 * p_closed - 0.3, 0.0), 1.0),
+                  min(max((CLOSED_OPENING - opening) / CLOSED_OPENING_RAMP, 0.0), 1.0))
+    jaw = JAW_MAX_RAD * opening * (1.0 - closure)
+    shape_out[MOUTH_OPEN] -= closure * SEAL_PER_RAD * jaw
+    return jaw
 
 
 @numba.njit(cache=True, nogil=True)

@@ -66,6 +66,19 @@ def training_sentences() -> list[str]:
     return out
 
 
+# Words heavy in lip closures and lip shapes, for short drill phrases: docstrings have few of them.
+DRILL_WORDS = ("mama", "papa", "baby", "bob", "mom", "map", "pump", "bomb", "mop", "maybe", "bubble", "ample",
+               "people", "happy", "simple", "number", "member", "problem", "umbrella", "maple", "pebble", "bumpy",
+               "lamb", "film", "five", "voice", "off", "wave", "food", "move", "who", "we", "you", "see", "eat",
+               "tea", "key", "art", "car", "father", "hot", "up", "boot", "vow", "fee", "me", "by", "pie", "oh",
+               "woman", "movie", "coffee", "apple", "empty", "jump", "more", "sleep", "stop", "top", "cab")
+
+
+def drill_sentences(rng: np.random.Generator, count: int) -> list[str]:
+    """``count`` phrases of 1-5 :data:`DRILL_WORDS` (a held-out sentence is never among them: they have more words)."""
+    return [" ".join(rng.choice(DRILL_WORDS, size=int(rng.integers(1, 6)))) for _ in range(count)]
+
+
 def phoneme_track(utt: Utterance, step_s: float = 0.005):
     """Times (s), opening and sound class of the phonemes every ``step_s``, unvoiced stops from their closure."""
     spans = intervals(utt.names, utt.starts, utt.audio, utt.sample_rate)
