@@ -13,10 +13,13 @@ One aiohttp application on one port (``facecast serve``, or ``MotionServer`` in-
 - ``GET /v1/assets/avatars/<id>?appId=<app>`` and the files it lists — 404 unless the app has a
   grant for the avatar.
 
-State lives in ``<data dir>/server.sqlite3`` (``FACECAST_DATA_DIR``, else
-``~/.local/share/facecast``): apps, SHA-256 hashes of API keys, avatar grants and the token
-signing secret. ``facecast apps`` / ``facecast keys`` edit it while the server runs; a revoked key
-mints no new tokens, but tokens it already minted stay valid until they expire (≤ 24 h).
+State lives in a store (:mod:`engine.server.store`): ``<data dir>/server.sqlite3`` by default
+(``FACECAST_DATA_DIR``, else ``~/.local/share/facecast``; 0700 / 0600), or PostgreSQL shared by
+several processes: apps, SHA-256 hashes of API keys, avatar grants and metadata, quotas, usage,
+revoked tokens and the token signing secret. ``facecast apps`` / ``facecast keys`` edit it while
+the server runs; a revoked key mints no new tokens and its tokens open no new sessions, and live
+sessions of a revoked key or token end within the next upkeep pass (0.5 s). With Redis, session
+leases and console rate limits are shared by every process (``/healthz``, ``/readyz``, ``/metrics``).
 Avatars are served from ``<data dir>/avatars/<id>/`` and the packages bundled with the engine.
 Limits (message size, audio per round, session length, idle time, sessions per app) are
 :class:`Limits`; motion comes from the motion-generator plugin named at start (``phoneme`` by default).

@@ -18,7 +18,7 @@ class ServerErrorCode(enum.IntEnum):
     INVALID_ARGUMENT = 3  # malformed or out-of-order message
     UNAVAILABLE = 14  # server shutting down, or motion generation failed
     UNAUTHENTICATED = 16  # missing, malformed or forged session token
-    INSUFFICIENT_BALANCE = 4001  # reserved by the protocol; the embedded server bills nothing
+    INSUFFICIENT_BALANCE = 4001  # the app's quota (facecast apps set-quota) is used up: refused, or ended mid-session
     SESSION_DURATION_EXCEEDED = 4002  # the session ran longer than Limits.max_session_s
     AVATAR_UNKNOWN = 4101  # no such avatar, or the app has no grant for it
     SAMPLE_RATE_UNSUPPORTED = 4102  # configure named a rate outside config.SAMPLE_RATES
