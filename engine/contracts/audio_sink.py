@@ -20,7 +20,8 @@ class AudioSink(Protocol):
     (``write_position()`` before its first sample) and later compute how far into the round the
     listener is (``position() - start``).
 
-    Rules (each is checked by ``facecast conformance --audio-sink NAME``):
+    Rules (``facecast conformance --audio-sink NAME`` checks each one a test can observe;
+    docs/plugins.md maps every rule to its check):
 
     1. Made: ``sample_rate`` is the rate asked for; ``real_time`` is a bool; a new sink has
        ``position() == played_samples() == write_position() == queued_samples() == underruns == 0``

@@ -39,7 +39,8 @@ class Renderer(Protocol):
     picks a renderer with ``Configuration(renderer="name")``; by default ``device_score()`` picks
     the fastest available one.
 
-    Rules (each is checked by ``facecast conformance --renderer NAME``):
+    Rules (``facecast conformance --renderer NAME`` checks each one a test can observe;
+    docs/plugins.md maps every rule to its check):
 
     1. All calls come from one thread (the view's render thread, or ``render_splats``'s worker
        for this backend); the renderer owns its context there and creates it in ``open``.

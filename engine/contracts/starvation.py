@@ -31,9 +31,22 @@ class StarvationPolicy(Protocol):
     and ``on_playback_stall(False)`` when the policy answers ``PLAY`` again.
     ``ease_seconds`` is how long an ``EASE_TO_IDLE`` blend takes.
 
-    Rules: called on the render tick with the controller's state lock held, so it must not
-    block, allocate much, call back into the controller or raise; ``reset()`` is called at
-    every round start and interrupt.
+    Made by ``factory()`` (the ``register_starvation_policies`` hook), one per controller; an app
+    selects it with ``controller.frame_starvation_mode = name``.
+
+    Rules (``facecast conformance --starvation-policy NAME`` checks each one a test can observe;
+    docs/plugins.md maps every rule to its check):
+
+    1. ``holds_audio`` is a bool and ``ease_seconds`` a finite number ≥ 0.
+    2. ``decide`` answers a ``StarvationDecision`` for every input and never raises.
+    3. With motion covering the clock (not starved, frames buffered) it answers ``PLAY``, and it
+       comes back to ``PLAY`` once motion has caught up after a stall.
+    4. Only a policy with ``holds_audio`` True answers ``PAUSE_AUDIO``, and such a policy
+       answers it on every starved tick.
+    5. It is deterministic, and ``reset()`` (called at every round start and interrupt) restores
+       its initial state.
+    6. It is called on the render tick with the controller's state lock held, so it must not
+       block, allocate, call back into the controller or raise.
     """
 
     holds_audio: bool
