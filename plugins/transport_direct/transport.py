@@ -209,7 +209,8 @@ class DirectTransport:
         if self._fatal is not None or not is_retryable_close(code):
             if self._fatal is None:
                 self.ctx.listener.on_error(close_error(code, reason))
-            self._set_state(ConnectionState.failed if self._fatal or is_token_expiry(code) else ConnectionState.disconnected)
+            gave_up = self._fatal is not None or is_token_expiry(code)
+            self._set_state(ConnectionState.failed if gave_up else ConnectionState.disconnected)
             return False
         self.ctx.listener.on_error(close_error(code, reason))
         self._set_state(ConnectionState.connecting)
