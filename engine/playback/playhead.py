@@ -306,15 +306,15 @@ class Playhead:
         rnd = self.active_round()
         if rnd is None or rnd.id != conversation_id:
             return False
-        rnd.make_audio_only()
+        self.drop_motion()
         return True
 
     def drop_motion(self) -> None:
-        """No motion can come any more (the connection is gone): play the round's audio on, unheld."""
+        """No motion comes for the round playing: its audio plays on, no longer held for motion."""
         rnd = self.active_round()
         if rnd is not None and not rnd.audio_only:
             rnd.make_audio_only()
-            self._apply_limit(None)
+            self._apply_limit(None)  # else strict sync holds the audio at its start for good
             if self._runner is not None and self._runner.stalled:
                 self._runner.stalled = False
                 self.events.put("on_playback_stall", False)

@@ -167,3 +167,14 @@ async def test_strict_sync_waits_where_a_full_motion_buffer_refused_frames(ctl, 
                                 ("playback_stall", False), ("animation_state", "mono"),
                                 ("playback_stall", True), ("playback_stall", False),  # the refused tail
                                 ("conversation_state", "idle"), ("animation_state", "idle")]
+
+
+async def test_strict_sync_plays_a_round_the_app_made_audio_only(ctl, rec):
+    ctl.frame_starvation_mode = FrameStarvationMode.strictSync
+    cid = ctl.yield_audio_data(tone(0.5), end=True)
+    run(ctl, 0.2)
+    assert ctl.get_audio_time() == 0.0  # held at the start: its motion has not come
+    assert ctl.yield_frames_data([], cid) is True  # none will: the app says so
+    run(ctl, 0.6)
+    assert ctl.get_audio_time() == pytest.approx(0.5)
+    assert ("conversation_state", "idle") in await rec.take()
