@@ -93,7 +93,9 @@ class PostgresStore(SQLStore):
             try:
                 async with self._pool.acquire() as conn:
                     try:
-                        async with conn.transaction(readonly=not write):
+                        if not write:  # reads run as they come: no BEGIN/COMMIT round trips around them
+                            return await body(_Conn(conn))
+                        async with conn.transaction():
                             return await body(_Conn(conn))
                     except _LOST:
                         conn.terminate()  # never hand this connection out again: the pool opens a fresh one
