@@ -15,6 +15,7 @@ import attrs
 from ..errors import AvatarError, ErrorCode
 from ..motion import layout
 from .model import CameraConfig
+from .mouth import validate_mouth_shapes
 
 FORMAT = "facecast.avatar"
 FORMAT_VERSION = 1
@@ -51,6 +52,7 @@ class Manifest:
     camera: CameraConfig
     assets: dict[str, AssetEntry]
     sh_degree: int = 0
+    mouth_shapes: dict[str, dict[int, float]] | None = None  # engine.avatar.mouth; None: the avatar says nothing
 
     @property
     def content_hash(self) -> str:
@@ -77,6 +79,8 @@ class Manifest:
                        "fov": cam.fov, "near": cam.near, "far": cam.far},
             "assets": {n: attrs.asdict(e) for n, e in sorted(self.assets.items())},
             **({"sh_degree": self.sh_degree} if self.sh_degree else {}),  # absent = 0: older packages unchanged
+            **({"mouth_shapes": {name: {str(i): w for i, w in row.items()} for name, row in self.mouth_shapes.items()}}
+               if self.mouth_shapes is not None else {}),
         }
 
 
@@ -174,11 +178,18 @@ def parse_manifest(data: bytes | bytearray | str | dict) -> Manifest:
     if (sh_degree > 0) != (SH in assets):
         raise _manifest_error(f"sh_degree is {sh_degree} but {SH} is {'listed' if SH in assets else 'missing'}; "
                               f"a package carries {SH} exactly when sh_degree is 1..{MAX_SH_DEGREE}")
+    expression_count = _int(data, "expression_count", 0, layout.MAX_EXPRESSIONS)
+    mouth_shapes = None
+    if "mouth_shapes" in data:
+        try:
+            mouth_shapes = validate_mouth_shapes(data["mouth_shapes"], expression_count)
+        except AvatarError as exc:
+            raise _manifest_error(exc.message) from None
     return Manifest(
         id=avatar_id,
         name=name,
         motion_fps=layout.MOTION_FPS,
-        expression_count=_int(data, "expression_count", 0, layout.MAX_EXPRESSIONS),
+        expression_count=expression_count,
         vertex_count=_int(data, "vertex_count", 3, MAX_VERTICES),
         face_count=_int(data, "face_count", 1, 2 * MAX_VERTICES),
         gaussian_count=_int(data, "gaussian_count", 1, MAX_GAUSSIANS),
@@ -186,6 +197,7 @@ def parse_manifest(data: bytes | bytearray | str | dict) -> Manifest:
         camera=_camera(data.get("camera")),
         assets=assets,
         sh_degree=sh_degree,
+        mouth_shapes=mouth_shapes,
     )
 
 

@@ -50,6 +50,12 @@ class AvatarCatalog:
             return None
         return data if isinstance(data, dict) else None
 
+    def mouth_shapes(self, avatar_id: str) -> dict | None:
+        """The manifest's ``mouth_shapes`` (engine.avatar.mouth; checked when the package was added), or None."""
+        manifest = self.manifest(avatar_id)
+        shapes = manifest.get("mouth_shapes") if manifest is not None else None
+        return shapes if isinstance(shapes, dict) else None
+
     def expression_count(self, avatar_id: str) -> int | None:
         """E of the avatar's head model (keyframes carry 20 + E values), or None if unknown/unreadable."""
         manifest = self.manifest(avatar_id)

@@ -8,6 +8,8 @@ can read a ``SERVER_ERROR`` with the reason before the close.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import logging
 
 from aiohttp import web
@@ -92,6 +94,24 @@ async def _refuse(server, ws: web.WebSocketResponse, app_id: str, refusal: Refus
     return ws
 
 
+@functools.lru_cache(maxsize=32)
+def _takes_mouth_shapes(factory) -> bool:
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "mouth_shapes" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def generator_for(server, avatar_id: str):
+    """The session's generator factory, given the avatar's mouth-shape mapping when it has one and the
+    generator takes it (``mouth_shapes=``, docs/lipsync.md); generators that do not are called as before."""
+    shapes = server.catalog.mouth_shapes(avatar_id)
+    if shapes is None or not _takes_mouth_shapes(server.generator_factory):
+        return server.generator_factory
+    return functools.partial(server.generator_factory, mouth_shapes=shapes)
+
+
 async def ingress_websocket(request: web.Request) -> web.StreamResponse:
     server = request.app[SERVER_KEY]
     # aiohttp's own cap is a backstop twice the protocol limit: between the two the session answers
@@ -112,7 +132,7 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
                                                          "retry shortly"))
     session = IngressSession(ws, app_id=app_id, avatar_id=avatar_id, expression_count=expression_count,
                              token_expires_at=claims.expires_at, limits=server.limits,
-                             generator_factory=server.generator_factory, seed=server.next_seed(),
+                             generator_factory=generator_for(server, avatar_id), seed=server.next_seed(),
                              abort=lambda: request.transport is not None and request.transport.abort(),
                              observer=SessionObserver(server, app_id), rtc=server.rtc,
                              video=server.video)
