@@ -104,7 +104,7 @@ class BackendFeed(Transport, Protocol):
        calls the listener: the controller decodes what it returns.
     4. A ``payloads`` that is not a list, or an item that is not bytes-like, is
        ``AvatarError(serverError)``; the message names the item's index.
-    5. After ``close()``, ``feed`` and ``open_round`` raise ``AvatarError``.
+    5. After ``close()``, ``feed`` passes nothing on: it returns ``None`` or raises ``AvatarError``.
     """
 
     def open_round(self, conversation_id: str) -> None: ...
