@@ -67,6 +67,19 @@ def register_region(name: str, base_url_or_endpoints: "str | Endpoints") -> None
     REGIONS[name] = ep if isinstance(ep, Endpoints) else Endpoints.for_base(ep)
 
 
+def _origins(value) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    out = []
+    for origin in value:
+        parts = urlsplit(origin) if isinstance(origin, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
+                or parts.query or parts.fragment:
+            raise ValueError(f"asset_origins entries must be origins like 'https://cdn.example.com', not {origin!r}")
+        out.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return tuple(out)
+
+
 def _audio_format(value) -> AudioFormat:
     if isinstance(value, AudioFormat):
         return value
@@ -96,6 +109,10 @@ class Configuration:
     # Not in the seed: which transport plugin drives each mode, and which renderer to force.
     transport: str | None = None
     renderer: str | None = None
+    # Not in the seed: origins ("https://cdn.example.com") besides the listing's own from which avatar
+    # asset files may be fetched. By default a listing may only point at its own origin, so a listing
+    # cannot make the client call arbitrary hosts or local services.
+    asset_origins: tuple[str, ...] = attrs.field(default=(), converter=lambda v: _origins(v))
 
     def endpoints(self) -> Endpoints:
         """The endpoints to talk to: ``custom_endpoint`` if set, else the region's."""

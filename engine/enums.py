@@ -75,3 +75,6 @@ class LoadProgressInfo:
     type: LoadProgressType = attrs.field(converter=LoadProgressType)
     progress: float | None = None
     error: BaseException | None = None
+    # Not in the seed: while downloading, seconds since the last byte arrived once the transfer has
+    # stalled (AvatarManager.stall_report_s); 0.0 while bytes flow.
+    stalled_s: float = 0.0

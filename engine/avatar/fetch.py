@@ -30,12 +30,22 @@ def _server_message(body: bytes) -> str:
     try:
         errors = json.loads(body).get("errors")
         return "; ".join(str(e.get("message", e.get("code", ""))) for e in errors if isinstance(e, dict))
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, RecursionError):
         return ""
 
 
-async def fetch_listing(session: aiohttp.ClientSession, url: str, avatar_id: str) -> tuple[Manifest, dict[str, str]]:
-    """The validated manifest and each asset's absolute URL."""
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+async def fetch_listing(session: aiohttp.ClientSession, url: str, avatar_id: str,
+                        allowed_origins: tuple[str, ...] = ()) -> tuple[Manifest, dict[str, str]]:
+    """The validated manifest and each asset's absolute URL.
+
+    Asset URLs must be on the listing's own origin or one of ``allowed_origins``
+    (``Configuration.asset_origins``): a listing cannot send the client to other hosts.
+    """
     fail = ErrorCode.failedToFetchAvatarMetadata
     try:
         async with session.get(url) as resp:
@@ -65,7 +75,7 @@ async def fetch_listing(session: aiohttp.ClientSession, url: str, avatar_id: str
         raise AvatarError(fail, f"the metadata of avatar {avatar_id!r} exceeds {MAX_LISTING_BYTES} bytes")
     try:
         listing = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise AvatarError(fail, f"the server's answer for avatar {avatar_id!r} is not JSON; is {url} a Facecast "
                                 "asset endpoint?") from None
     if not isinstance(listing, dict) or not isinstance(listing.get("manifest"), dict) \
@@ -87,6 +97,10 @@ async def fetch_listing(session: aiohttp.ClientSession, url: str, avatar_id: str
         absolute = urljoin(url, item["url"])
         if urlsplit(absolute).scheme not in ("http", "https"):
             raise AvatarError(ErrorCode.invalidAvatarMetadata, f"asset URL {item['url']!r} is not http(s)")
+        if _origin(absolute) != _origin(url) and _origin(absolute) not in allowed_origins:
+            raise AvatarError(ErrorCode.invalidAvatarMetadata,
+                              f"asset URL {absolute!r} for {name} is not on the listing's origin {_origin(url)}; "
+                              "add its origin to Configuration.asset_origins if that host is trusted")
         urls[name] = absolute
     return manifest, urls
 

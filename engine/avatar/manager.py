@@ -17,8 +17,10 @@ from ..runtime import add_cleanup, runtime
 from .avatar import Avatar
 from .cache import DiskCache
 from .fetch import download_file, fetch_listing, listing_url
+from .files import read_regular
 from .manifest import ID_PATTERN, Manifest, manifest_json, parse_manifest
-from .package import MANIFEST, avatar_from_files, bundled_ids, bundled_package_dir, load_package, needed_assets
+from .package import (MANIFEST, MAX_MANIFEST_BYTES, avatar_from_files, bundled_ids, bundled_package_dir, load_package,
+                      needed_assets)
 from .progress import ProgressFanout, safe_call
 
 log = logging.getLogger("facecast.avatar")
@@ -41,6 +43,11 @@ class AvatarManager:
     metadata_timeout_s: float = 15.0
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 30.0  # longest silence tolerated while an asset streams
+    # One load's downloads must finish within download_timeout_s + bytes / min_download_rate, so a
+    # server trickling a byte at a time (which resets read_timeout_s each time) cannot hold a load.
+    download_timeout_s: float = 60.0
+    min_download_rate: float = 32 * 1024  # bytes per second
+    stall_report_s: float = 5.0  # after this long without a byte, progress events say the download stalled
 
     def __init__(self, cache_dir: str | Path | None = None) -> None:
         self._memory: dict[Key, Avatar] = {}
@@ -151,8 +158,8 @@ class AvatarManager:
                                         sock_read=self.read_timeout_s)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             try:
-                manifest, urls = await asyncio.wait_for(fetch_listing(session, url, avatar_id),
-                                                        self.metadata_timeout_s)
+                manifest, urls = await asyncio.wait_for(
+                    fetch_listing(session, url, avatar_id, config.asset_origins), self.metadata_timeout_s)
             except TimeoutError:
                 raise AvatarError(ErrorCode.failedToFetchAvatarMetadata,
                                   f"no metadata for avatar {avatar_id!r} from {url} within "
@@ -186,19 +193,45 @@ class AvatarManager:
         try:
             total = sum(manifest.assets[n].size for n in missing)
             done = 0
+            loop = asyncio.get_running_loop()
+            started = last_byte = loop.time()
 
             def on_bytes(count: int) -> None:
-                nonlocal done
+                nonlocal done, last_byte
                 done += count
+                last_byte = loop.time()
                 job.progress.downloading(done / total)
 
-            for name in missing:
-                asset = manifest.assets[name]
-                await download_file(session, urls[name], staging / name, name, asset.size, asset.sha256, on_bytes)
+            async def fetch_all() -> None:
+                for name in missing:
+                    asset = manifest.assets[name]
+                    await download_file(session, urls[name], staging / name, name, asset.size, asset.sha256,
+                                        on_bytes)
+
+            budget = self.download_timeout_s + total / self.min_download_rate
+            downloads = asyncio.ensure_future(fetch_all())
+            try:
+                while not downloads.done():
+                    left = started + budget - loop.time()
+                    await asyncio.wait([downloads], timeout=max(0.0, min(1.0, self.stall_report_s, left)))
+                    silent = loop.time() - last_byte
+                    if not downloads.done() and silent >= self.stall_report_s:
+                        job.progress.stalled(silent)
+                    if not downloads.done() and loop.time() - started > budget:
+                        raise AvatarError(ErrorCode.failedToDownloadAvatarAssets,
+                                          f"downloading avatar {manifest.id!r} did not finish within {budget:.0f} s "
+                                          f"({done} of {total} bytes arrived); the server is too slow or stalled")
+                downloads.result()
+            finally:
+                if not downloads.done():
+                    downloads.cancel()
+                    await asyncio.gather(downloads, return_exceptions=True)
             (staging / MANIFEST).write_bytes(manifest_json(manifest))
 
             def read(name: str) -> bytes:
-                return (staging / name if (staging / name).is_file() else entry / name).read_bytes()
+                path = staging / name if (staging / name).is_file() else entry / name
+                return read_regular(path, manifest.assets[name].size, f"avatar {manifest.id!r}",
+                                    ErrorCode.failedToDownloadAvatarAssets)
 
             # Validate every array before anything reaches the cache entry.
             avatar = await asyncio.to_thread(avatar_from_files, manifest, read, compressed,
@@ -213,8 +246,8 @@ class AvatarManager:
         if not self._disk.has(entry, needed):
             return None
         try:
-            return avatar_from_files(manifest, lambda n: (entry / n).read_bytes(), compressed,
-                                     ErrorCode.failedToDownloadAvatarAssets)
+            return avatar_from_files(manifest, lambda n: read_regular(entry / n, manifest.assets[n].size, str(entry)),
+                                     compressed, ErrorCode.failedToDownloadAvatarAssets)
         except (AvatarError, OSError) as exc:
             log.warning("discarding damaged cache entry %s: %s", entry, exc)
             self._disk.remove_entry(entry)
@@ -224,7 +257,7 @@ class AvatarManager:
         """When the server cannot be reached: the most recently written complete entry of ``avatar_id``."""
         for entry in self._disk.entries(avatar_id):
             try:
-                manifest = parse_manifest((entry / MANIFEST).read_bytes())
+                manifest = parse_manifest(read_regular(entry / MANIFEST, MAX_MANIFEST_BYTES, str(entry)))
             except (AvatarError, OSError):
                 continue
             if manifest.id == avatar_id:

@@ -45,6 +45,10 @@ class ProgressFanout:
             self._last_sent = fraction
             self._emit(LoadProgressInfo(LoadProgressType.downloading, fraction))
 
+    def stalled(self, seconds: float) -> None:
+        """Say that no byte has arrived for ``seconds`` (the fraction stays where it was)."""
+        self._emit(LoadProgressInfo(LoadProgressType.downloading, self.fraction or 0.0, stalled_s=float(seconds)))
+
     def completed(self) -> None:
         self._emit(LoadProgressInfo(LoadProgressType.completed, 1.0))
 
