@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from pathlib import Path
 
 DEFAULT_OUTPUT = "facecast-demo.mp4"
@@ -34,27 +35,33 @@ def _has_display() -> bool:
 
 async def _offline(args, stack, pcm, rate, output: Path) -> int:
     from ..demo.offline import render_offline
-    from ..demo.video import VideoWriter
+    from ..demo.progress import Progress
+    from ..demo.video import VideoWriter, use_demo_background
     from ..render.containers import Offscreen
     from ..render.view import AvatarView
 
     view = AvatarView(stack.avatar, Offscreen(args.size, args.size), backend=args.backend)
+    use_demo_background(view)
     writer = VideoWriter(output, args.size, args.size, args.fps, rate)
-    total = int(pcm.size / rate * args.fps) + 1
+    progress = Progress(int(pcm.size / rate * args.fps) + 1)
 
     def on_frame(index, rgba, audio):
         writer.add_audio(audio)
         writer.add_frame(rgba)
-        if index % args.fps == 0:
-            print(f"\r  rendering frame {index}/{total}", end="", flush=True)
+        progress.update(index + 1)
 
+    started = time.perf_counter()
     try:
         result = await render_offline(view, pcm, rate, fps=args.fps, on_frame=on_frame)
+        writer.close()  # waits for the encoder: part of the time to make the video
     finally:
+        progress.close()
         writer.close()
         view.dispose()
-    print(f"\rwrote {output}: {result.frames} frames, {result.seconds:.2f} s of audio ({writer.codec} + aac), "
-          f"rendered in {result.render_seconds:.1f} s on the {view.backend} backend")
+    seconds = time.perf_counter() - started
+    print(f"wrote {output}: {result.frames} frames, {result.seconds:.2f} s of audio ({writer.codec} + aac), "
+          f"made in {seconds:.1f} s ({result.frames / max(seconds, 1e-9):.1f} fps, "
+          f"{result.seconds / max(seconds, 1e-9):.2f}× real time) on the {view.backend} backend")
     return 0
 
 

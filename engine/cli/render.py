@@ -28,10 +28,10 @@ def _load(avatar: str):
 
 
 def _replay(avatar, args) -> int:
-    import sys
     import time
 
     from ..avatar.gaussian_avatars import motion_of_run
+    from ..demo.progress import Progress
     from ..render.quality import sh_degree
     from ..render.replay import replay_motion
 
@@ -40,13 +40,12 @@ def _replay(avatar, args) -> int:
     degree = sh_degree(args.quality) if args.quality else None
     t0 = time.perf_counter()
 
-    def progress(done: int, total: int) -> None:
-        if done == total or done % 25 == 0:
-            print(f"\r{done}/{total} frames", end="", file=sys.stderr, flush=True)
-
-    frames = replay_motion(avatar, keyframes, out, args.width, args.height, backend=args.backend, sh_degree=degree,
-                           on_frame=progress)
-    print(file=sys.stderr)
+    bar = Progress(len(keyframes))
+    try:
+        frames = replay_motion(avatar, keyframes, out, args.width, args.height, backend=args.backend,
+                               sh_degree=degree, on_frame=lambda done, total: bar.update(done))
+    finally:
+        bar.close()
     print(f"wrote {out}: {frames} frames of {args.motion} at 25 fps, {args.width}×{args.height}, "
           f"in {time.perf_counter() - t0:.1f} s")
     return 0

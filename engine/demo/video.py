@@ -1,14 +1,28 @@
-"""Write rendered RGBA frames and the audio that played with them into a video file (PyAV)."""
+"""Write rendered RGBA frames and the audio that played with them into a video file (PyAV).
+
+Encoding runs on a thread of its own behind a short queue, so the next frame renders while this one
+encodes (numba's kernels and FFmpeg's encoders both run without the GIL).
+"""
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 
 import numpy as np
 
 from ..errors import AvatarError, ErrorCode
 
-BACKGROUND = np.array([28, 30, 38], np.float32)  # composited under the avatar's transparent pixels
+BACKGROUND = np.array([28, 30, 38], np.float32)  # what the demo draws behind the avatar, window and video alike
+QUEUE_FRAMES = 8  # frames in flight between the renderer and the encoder (bounded: ~8 MB at 512²)
+
+
+def use_demo_background(view) -> None:
+    """Draw ``view`` over :data:`BACKGROUND`, so a window and a video of the demo look the same."""
+    # AvatarView has no public background (the SDK it mirrors draws over a transparent page); the render
+    # loop's state does, and engine code may use it.
+    view._render.update(background=tuple(float(c) / 255.0 for c in BACKGROUND))
 
 
 def pick_video_codec() -> str:
@@ -18,7 +32,13 @@ def pick_video_codec() -> str:
 
 
 class VideoWriter:
-    """``add_frame(rgba)`` at ``fps`` and ``add_audio(float32 mono)`` at ``sample_rate``; ``close()`` finishes the file."""
+    """``add_frame(rgba)`` at ``fps`` and ``add_audio(float32 mono)`` at ``sample_rate``; ``close()`` finishes the file.
+
+    Frames are taken as renderers give them, drawn over the background (:data:`BACKGROUND` in the demo):
+    their RGB is the picture and alpha is ignored. The writer keeps the arrays it is given until they are
+    encoded, so pass ones that are not overwritten (``render_frame`` returns a copy). An encoder failure
+    is raised by the next call.
+    """
 
     def __init__(self, path: str | os.PathLike, width: int, height: int, fps: int, sample_rate: int) -> None:
         import av
@@ -45,26 +65,56 @@ class VideoWriter:
         self._audio_samples = 0
         self.frames = 0
         self._closed = False
+        self._error: BaseException | None = None
+        self._queue: queue.Queue = queue.Queue(QUEUE_FRAMES)
+        self._thread = threading.Thread(target=self._encode_loop, name="facecast-video-encode", daemon=True)
+        self._thread.start()
 
     def add_frame(self, rgba: np.ndarray) -> None:
+        if np.shape(rgba) != (self._video.height, self._video.width, 4) or rgba.dtype != np.uint8:
+            raise AvatarError(ErrorCode.playbackInitFailed, f"video frames must be uint8 RGBA of "
+                              f"{self._video.height}×{self._video.width}, not {rgba.dtype} {np.shape(rgba)}")
+        self._put(self._encode_frame, rgba)
+
+    def add_audio(self, samples: np.ndarray) -> None:
+        """Mono float32 samples in [-1, 1], in order; re-chunked to the encoder's frame size."""
+        if samples.size:
+            self._put(self._encode_audio, np.array(samples, np.float32, copy=True).reshape(-1))
+
+    def _put(self, job, data) -> None:
+        if self._closed:
+            raise AvatarError(ErrorCode.playbackInitFailed, f"the video writer for {self.path!r} is closed")
+        self._raise_error()
+        self._queue.put((job, data))
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise AvatarError(ErrorCode.playbackInitFailed, f"encoding {self.path!r} failed: {self._error}")
+
+    def _encode_loop(self) -> None:
+        while True:
+            job, data = self._queue.get()
+            if job is None:
+                return
+            if self._error is None:  # after a failure, drain (so producers never block) but encode nothing
+                try:
+                    job(data)
+                except Exception as exc:  # reported to the producer by its next call or by close()
+                    self._error = exc
+
+    def _encode_frame(self, rgba: np.ndarray) -> None:
         import av
 
-        alpha = rgba[..., 3:4].astype(np.float32) * (1.0 / 255.0)
-        rgb = rgba[..., :3].astype(np.float32) * alpha + BACKGROUND * (1.0 - alpha)
-        frame = av.VideoFrame.from_ndarray(np.clip(rgb + 0.5, 0, 255).astype(np.uint8), format="rgb24")
+        frame = av.VideoFrame.from_ndarray(rgba, format="rgba")
         frame.pts = self.frames
         self.frames += 1
         for packet in self._video.encode(frame):
             self._out.mux(packet)
 
-    def add_audio(self, samples: np.ndarray) -> None:
-        """Mono float32 samples in [-1, 1], in order; re-chunked to the encoder's frame size."""
+    def _encode_audio(self, samples: np.ndarray) -> None:
         import av
 
-        if samples.size == 0:
-            return
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples, np.float32).reshape(1, -1),
-                                           format="fltp", layout="mono")
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="fltp", layout="mono")
         frame.sample_rate = self._sample_rate
         frame.pts = self._audio_samples
         self._audio_samples += samples.size
@@ -79,13 +129,18 @@ class VideoWriter:
                 self._out.mux(packet)
 
     def close(self) -> None:
+        """Encode what is queued, flush the encoders and close the file; raises if encoding failed."""
         if self._closed:
             return
         self._closed = True
+        self._queue.put((None, None))
+        self._thread.join()
         try:
-            self._drain(final=True)
-            for stream in (self._video, self._audio):
-                for packet in stream.encode(None):
-                    self._out.mux(packet)
+            if self._error is None:
+                self._drain(final=True)
+                for stream in (self._video, self._audio):
+                    for packet in stream.encode(None):
+                        self._out.mux(packet)
         finally:
             self._out.close()
+        self._raise_error()

@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.demo import SPEECH_CLIP
 from engine.demo.audio import load_speech
+from engine.demo.video import BACKGROUND
 
 from .test_direct_mode import loudness_db
 
@@ -35,7 +36,8 @@ def test_demo_writes_a_lip_synced_video_headless(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "engine", "demo", str(speech), "--output", str(out), "--size", "128",
                            "--backend", "cpu"], env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "wrote" in proc.stdout
+    assert "wrote" in proc.stdout and "× real time" in proc.stdout
+    assert "fps" in proc.stderr and "ETA" in proc.stderr  # the progress line (plain lines when not a terminal)
     with av.open(str(out)) as container:
         video, audio = container.streams.video[0], container.streams.audio[0]
         assert video.codec_context.name in ("h264", "mpeg4") and audio.codec_context.name == "aac"
@@ -47,6 +49,7 @@ def test_demo_writes_a_lip_synced_video_headless(tmp_path):
     assert 2.0 <= seconds < 2.0 + 0.6  # the speech plus the short idle tail
     assert abs(len(frames) / 25 - seconds) < 0.1  # one frame per 40 ms of audio
     h, w = frames[0].shape[:2]
+    assert np.abs(frames[0][2, 2].astype(int) - BACKGROUND).max() <= 4  # drawn over the window's background
     dark = np.array([(f[int(0.62 * h):int(0.85 * h), int(0.35 * w):int(0.65 * w)].mean(axis=2) < 60).mean()
                      for f in frames])
     assert np.corrcoef(dark[:50], loudness_db(pcm, 50))[0, 1] > 0.5  # the encoded mouth still follows the speech
