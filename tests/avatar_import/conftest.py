@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.avatar.flame import convert_flame
-from engine.avatar.gaussian_avatars import import_gaussian_avatars
+from engine.avatar.gaussian_avatars import gaussian_avatars_flame, import_gaussian_avatars
 
 from .synthetic import flame_params, ply_columns, write_flame_pickle, write_run
 
@@ -22,10 +21,17 @@ def flame_pkl(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def flame_npz(flame_pkl):
-    """The same model converted to .npz (`facecast convert-flame`): loads in a fraction of the pickle's time."""
+    """The same model as a plain .npz (the converted form `facecast convert-flame` writes, uncompressed here)."""
     path = flame_pkl[0].with_suffix(".npz")
-    convert_flame(flame_pkl[0], path)
+    arrays = dict(flame_pkl[1], J_regressor=flame_pkl[1]["J_regressor"].toarray())
+    np.savez(path, **{k: v for k, v in arrays.items() if isinstance(v, np.ndarray)})
     return path
+
+
+@pytest.fixture(scope="session")
+def ga_rig(flame_npz):
+    """FLAME with GaussianAvatars' teeth (the arrays the importer builds the head from)."""
+    return gaussian_avatars_flame(flame_npz)
 
 
 @pytest.fixture(scope="session")

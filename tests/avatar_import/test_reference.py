@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from engine.avatar.gaussian_avatars import gaussian_avatars_flame, motion_of_run
+from engine.avatar.gaussian_avatars import motion_of_run
 from engine.avatar.gaussian_avatars.teeth import FLAME_VERTEX_COUNT, LIP_LOWER, LIP_UPPER
 from engine.prepare import AvatarPreparer
 from engine.render.camera import intrinsics, look_at_viewmat
@@ -61,8 +61,8 @@ def gaussian_avatars_bind(verts, faces, cols):
     return means, quats, scales
 
 
-def test_teeth_follow_gaussian_avatars_rules(flame_pkl):
-    rig = gaussian_avatars_flame(flame_pkl[0])
+def test_teeth_follow_gaussian_avatars_rules(flame_pkl, ga_rig):
+    rig = ga_rig
     v = rig["v_template"]
     assert v.shape == (5143, 3) and rig["f"].shape[0] == len(flame_pkl[1]["f"]) + 168
     up, lo = v[list(LIP_UPPER)], v[list(LIP_LOWER)]
@@ -85,9 +85,9 @@ def test_teeth_follow_gaussian_avatars_rules(flame_pkl):
 
 
 @pytest.mark.parametrize("frame", [0, 7, 19, 29])
-def test_posed_gaussians_match_gaussian_avatars_equations(imported, run_dir, flame_pkl, face_count, frame):
+def test_posed_gaussians_match_gaussian_avatars_equations(imported, run_dir, ga_rig, face_count, frame):
     avatar, _ = imported
-    rig = gaussian_avatars_flame(flame_pkl[0])
+    rig = ga_rig
     params, cols = flame_params(30), ply_columns(12000, face_count)
     ref_means, ref_quats, ref_scales = gaussian_avatars_bind(flame_forward(rig, params, frame), rig["f"], cols)
 
