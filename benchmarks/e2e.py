@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .e2e_load import BUDGET_MS, CHUNK, RATE, load_sessions, report_level, speech as _speech
+from .e2e_rtc import run_rtc
 from .report import Report
 
 PRIORITY = -10  # nice value for the server and the load generator (root only; ignored otherwise)
@@ -225,6 +226,7 @@ async def _run(args: argparse.Namespace, report: Report) -> None:
                    float(max(offsets)), unit="ms", budget=1.0, windows=len(speaking), frames=counts["frames"],
                    render_fps=round(float(np.mean([r.render_fps for r in speaking])) if speaking else 0.0, 1),
                    dropped=int(sum(r.dropped_frames for r in speaking)))
+        await run_rtc(server, args.seconds, report)  # the same two figures over the WebRTC egress
         best = 0
         costs = []
         for n in args.sessions:  # every level asked for is run and reported, failures included
