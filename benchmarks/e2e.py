@@ -246,6 +246,8 @@ async def _run(args: argparse.Namespace, report: Report) -> None:
                    budget=2.0)
         report.add("sessions one core carries by CPU cost (1 / CPU share)", "sessions", 1.0 / cost,
                    unit="sessions", higher_is_better=True, budget=50.0)
+    if server_cpu is not None:
+        os.sched_setaffinity(0, set(cpus))  # the report's machine line counts the CPUs we may use
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     report.note(f"server pinned to CPU {server_cpu}, clients on {cpus[1:] or 'the same CPUs'}, both at nice "
                 f"{os.getpriority(os.PRIO_PROCESS, 0)}; load average "
