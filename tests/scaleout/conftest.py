@@ -14,7 +14,7 @@ _db_names = itertools.count()
 @pytest.fixture(scope="session")
 def postgres():
     if not postgres_available():
-        pytest.skip("PostgreSQL 15 binaries not installed (apt-get install postgresql)")
+        pytest.skip("PostgreSQL binaries not installed (apt-get install postgresql)")
     pg = Postgres()
     try:
         yield pg

@@ -17,7 +17,16 @@ import tempfile
 import time
 from pathlib import Path
 
-PG_BIN = Path(os.environ.get("FACECAST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+def _pg_bin() -> Path:
+    """``$FACECAST_PG_BIN``, else the newest Debian PostgreSQL (``/usr/lib/postgresql/<major>/bin``)."""
+    if os.environ.get("FACECAST_PG_BIN"):
+        return Path(os.environ["FACECAST_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name)
+                   if p.parent.parent.name.isdigit() else 0)
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
 UNPRIVILEGED_UID = 65534  # nobody
 
 
