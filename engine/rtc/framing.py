@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import AvatarError, ErrorCode
 from ..wire import message_pb2 as pb
+from ..wire.codec import _len_field, _varint
 from ..wire.flame_fields import FLAME_FIELDS
 
 FLAG_IDLE = 0x01
@@ -49,17 +50,8 @@ INTERRUPT = pb.RTC_MARKER_KIND_INTERRUPT
 GAP = pb.RTC_MARKER_KIND_GAP
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
 def _field(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+    return _len_field(number << 3 | 2, payload)  # every field number here is < 16: a one-byte tag
 
 
 def flame_bytes(keyframe: np.ndarray) -> bytes:

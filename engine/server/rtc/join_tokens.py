@@ -9,7 +9,6 @@ claim is read. Each refusal has its own :class:`JoinRefused` code and HTTP statu
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -17,6 +16,8 @@ import secrets
 import time
 
 import attrs
+
+from ..tokens import _b64, _unb64
 
 PREFIX = "fcj1"
 MAX_TOKEN_CHARS = 2048
@@ -43,14 +44,6 @@ class JoinClaims:
     app_id: str
     expires_at: int
     token_id: str
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class JoinTokenSigner:
