@@ -56,6 +56,7 @@ def test_point_cloud_defects(make_run, flame_npz, face_count, defect, pattern):
     ("rotation", np.zeros((3, 3)), r"rotation must have shape \(4, 3\)"),
     ("expr", np.full((4, 100), np.inf), r"expr holds NaN or infinite values"),
     ("eyes_pose", None, r"missing eyes_pose"),
+    ("dynamic_offset", np.zeros((4, 10, 3)), r"dynamic_offset must have shape \(4, 5143, 3\)"),
 ])
 def test_flame_param_defects(make_run, flame_npz, key, value, pattern):
     params = make_run.params()

@@ -5,7 +5,7 @@ position in its triangle's frame (units of the triangle's scale), SH coefficient
 ``f_rest[c·15 + k]`` is coefficient k+1 of colour c), opacity as a logit, log-scale, rotation (w, x, y, z,
 not normalised) and the parent triangle (stored as a float). ``flame_param.npz`` holds the tracked FLAME
 sequence: ``shape`` (300), ``expr`` (T, E), ``rotation`` ``neck_pose`` ``jaw_pose`` ``translation`` (T, 3),
-``eyes_pose`` (T, 6), ``static_offset`` (1, V, 3) and ``dynamic_offset`` (T, V, 3).
+``eyes_pose`` (T, 6), ``static_offset`` (1, V, 3) and ``dynamic_offset`` (T, V, 3; checked, not applied).
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ class FlameParams:
     eyes_pose: np.ndarray  # (T, 6) left, right
     translation: np.ndarray  # (T, 3)
     static_offset: np.ndarray  # (V, 3)
-    dynamic_offset: np.ndarray | None  # (T, V, 3) or None
 
     @property
     def frames(self) -> int:
@@ -172,7 +171,8 @@ def read_flame_params(path: str | os.PathLike, vertex_count: int) -> FlameParams
         if key in need or key == "dynamic_offset":
             if arr.dtype.kind not in "fiu":
                 raise _bad(what, f"{key} must be numeric, not {arr.dtype}")
-            arrays[key] = _finite(what, key, np.asarray(arr, np.float64))
+            # dynamic offsets (T×V×3, large) are only checked: GaussianAvatars' FLAME forward pass ignores them
+            arrays[key] = _finite(what, key, arr if key == "dynamic_offset" else np.asarray(arr, np.float64))
     shape = arrays["shape"].reshape(-1)
     if not 0 < shape.size <= 300:
         raise _bad(what, f"shape must hold 1..300 coefficients, not {shape.size}")
@@ -184,21 +184,24 @@ def read_flame_params(path: str | os.PathLike, vertex_count: int) -> FlameParams
         if arrays[key].shape != (t, width):
             raise _bad(what, f"{key} must have shape ({t}, {width}) (T frames like expr), not {arrays[key].shape}")
     static = _offset(what, "static_offset", arrays["static_offset"], 1, vertex_count)[0]
-    dynamic = None
     if "dynamic_offset" in arrays:
-        dynamic = _offset(what, "dynamic_offset", arrays["dynamic_offset"], t, vertex_count)
+        _check_offset_shape(what, "dynamic_offset", arrays["dynamic_offset"], t, vertex_count)
     return FlameParams(shape=shape, expr=expr, rotation=arrays["rotation"], neck_pose=arrays["neck_pose"],
                        jaw_pose=arrays["jaw_pose"], eyes_pose=arrays["eyes_pose"],
-                       translation=arrays["translation"], static_offset=static, dynamic_offset=dynamic)
+                       translation=arrays["translation"], static_offset=static)
 
 
 def _offset(what: str, key: str, arr: np.ndarray, frames: int, vertex_count: int) -> np.ndarray:
     """(frames, V, 3), accepting (V, 3) for one frame and FLAME-only offsets (zero for the teeth)."""
     if arr.ndim == 2 and frames == 1:
         arr = arr[None]
-    if arr.ndim != 3 or arr.shape[0] != frames or arr.shape[2] != 3 or arr.shape[1] not in (vertex_count,
-                                                                                            FLAME_VERTEX_COUNT):
-        raise _bad(what, f"{key} must have shape ({frames}, {vertex_count}, 3), not {arr.shape}")
+    _check_offset_shape(what, key, arr, frames, vertex_count)
     if arr.shape[1] != vertex_count:
         arr = np.concatenate([arr, np.zeros((frames, vertex_count - arr.shape[1], 3))], axis=1)
     return arr
+
+
+def _check_offset_shape(what: str, key: str, arr: np.ndarray, frames: int, vertex_count: int) -> None:
+    if arr.ndim != 3 or arr.shape[0] != frames or arr.shape[2] != 3 or arr.shape[1] not in (vertex_count,
+                                                                                            FLAME_VERTEX_COUNT):
+        raise _bad(what, f"{key} must have shape ({frames}, {vertex_count}, 3), not {arr.shape}")
