@@ -26,6 +26,8 @@ from .store import Store, default_data_dir, open_store
 from .tokens import TokenSigner
 from .rtc import RtcService, signalling as rtc_signalling
 from .video import VideoService, VideoSettings
+from .web import PageAccess
+from .web import page as web_page
 from .upkeep import end_session, upkeep_loop
 
 log = logging.getLogger("facecast.server")
@@ -52,7 +54,7 @@ class MotionServer:
                  motion_generator: str = "phoneme", seed: int = 0, store_url: str | None = None,
                  redis_url: str | None = None, rate_limits: RateLimits | None = None,
                  upkeep_interval_s: float = 0.5, lease_ttl_s: float = 3.0,
-                 video: VideoSettings | None = None) -> None:
+                 video: VideoSettings | None = None, page: PageAccess | None = None) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         self._owns_store = store is None
         self.store = store if store is not None else open_store(store_url, self.data_dir)
@@ -80,6 +82,7 @@ class MotionServer:
         self.port = 0
         self.rtc = RtcService(lambda: self.base_url)  # WebRTC egress of sessions that ask for it
         self.video = VideoService(self.rtc, self.catalog, video)  # server-rendered video, on the same joins
+        self.page = page  # the browser page's app and key (None: no page)
 
     # -- aiohttp application ----------------------------------------------------------------
 
@@ -93,6 +96,7 @@ class MotionServer:
         app.router.add_get("/metrics", metrics_endpoint)
         app.router.add_get("/v2/driveningress/websocket", ingress.ingress_websocket)
         rtc_signalling.add_routes(app)
+        web_page.add_routes(app)
         app.router.add_get("/v1/assets/avatars/{avatar_id}", assets.avatar_listing)
         app.router.add_get("/v1/assets/avatars/{avatar_id}/files/{name:.+}", assets.avatar_file)
         app.on_shutdown.append(self._close_sessions)
