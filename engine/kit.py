@@ -58,10 +58,19 @@ _LAZY = {
     "MonoResampler": "engine.rtc.resample",
     # the registry, for a plugin that wraps or delegates to another one
     "get_plugin_manager": "engine.plugins",
-    # motion generators: the keyframe layout
+    # motion generators: the keyframe layout, the named mouth shapes an avatar maps to its
+    # expression coefficients, and the demo avatar's mapping
     "MOTION_FPS": "engine.motion.layout",
     "motion_dim": "engine.motion.layout",
     "samples_per_frame": "engine.motion.layout",
+    "MOUTH_SHAPES": "engine.avatar.mouth",
+    "validate_mouth_shapes": "engine.avatar.mouth",
+    "DEMO_EXPRESSION_COUNT": "engine.avatar.demo.expressions:EXPRESSION_COUNT",
+    "demo_mouth_shapes": "engine.avatar.demo.expressions:mouth_shapes",
+    # video outputs: one render per session as timed frames, and the compositor that draws them
+    "AvatarStream": "engine.video",
+    "StreamFrame": "engine.video",
+    "Compositor": "engine.video",
 }
 # Modules offered whole: ``kit.layout.JAW`` etc.
 _MODULES = {"layout": "engine.motion.layout", "rtc_ice": "engine.rtc.ice", "rtc_framing": "engine.rtc.framing"}
@@ -77,7 +86,8 @@ def __getattr__(name: str):
     if name in _MODULES:
         value = importlib.import_module(_MODULES[name])
     elif name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        module, _, attribute = _LAZY[name].partition(":")
+        value = getattr(importlib.import_module(module), attribute or name)
     else:
         raise AttributeError(f"engine.kit has no {name!r}; plugins may use only the names in engine.kit.__all__")
     globals()[name] = value

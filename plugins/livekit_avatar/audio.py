@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from livekit import rtc
 
-from engine.errors import AvatarError, ErrorCode
+from engine.kit import AvatarError, ErrorCode
 
 
 class MonoPcm16:

@@ -16,7 +16,7 @@ from livekit import rtc
 from livekit.agents.voice.avatar import AudioSegmentEnd, VideoGenerator
 
 from engine import AvatarError, ErrorCode
-from engine.video import AvatarStream, Compositor
+from engine.kit import AvatarStream, Compositor
 
 from .audio import MonoPcm16
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import engine
-from engine.plugins import get_plugin_manager
+from engine.kit import get_plugin_manager
 
 from .generator import PhonemeMotionGenerator
 from .mapping import mouth_matrix

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from engine.avatar.mouth import MOUTH_SHAPES
-from engine.config import SAMPLE_RATES
-from engine.motion import layout
+from engine.kit import MOUTH_SHAPES, SAMPLE_RATES, layout
 
 from .features import FEATURES, PEAK_INIT_DB, RANGE_DB, SCALE_DB, SUBFRAMES, FrameAnalyser, analyse_windows
 from .model import CONTEXT, LOOKAHEAD_WINDOWS, OUTPUTS, PAST, Weights, infer, load_weights

@@ -6,9 +6,8 @@ import logging
 
 import numpy as np
 
-from engine.avatar.demo.expressions import EXPRESSION_COUNT as DEMO_EXPRESSIONS
-from engine.avatar.demo.expressions import mouth_shapes as demo_mouth_shapes
-from engine.avatar.mouth import MOUTH_SHAPES, validate_mouth_shapes
+from engine.kit import DEMO_EXPRESSION_COUNT as DEMO_EXPRESSIONS
+from engine.kit import MOUTH_SHAPES, demo_mouth_shapes, validate_mouth_shapes
 
 log = logging.getLogger("facecast.motion.phoneme")
 

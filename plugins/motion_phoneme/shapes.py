@@ -14,7 +14,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from engine.avatar.mouth import MOUTH_SHAPES
+from engine.kit import MOUTH_SHAPES
 
 from .phonemes import BILABIAL, CLASSES, LABIODENTAL, OPEN, ROUNDED, SILENCE, SPREAD
 

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from engine.motion import layout
+from engine.kit import layout
 
 from .espeak import Utterance
 from .phonemes import intervals, opening, sound_class
