@@ -56,6 +56,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="on SIGTERM, how long running rounds may take to finish (default 30)")
     parser.add_argument("--lease-ttl", type=float, default=3.0, metavar="S",
                         help="with --redis, how soon a killed process's sessions are freed (default 3)")
+    parser.add_argument("--page-app", default=None, metavar="APP_ID",
+                        help="the app the browser page at /page/ acts for (default: the first app); "
+                             "its URL, with a key for this run, is printed at start")
+    parser.add_argument("--no-page", action="store_true", help="do not offer the browser page")
+    parser.add_argument("--video-sessions", type=int, default=None, metavar="N",
+                        help="server-rendered video sessions at once (EGRESS_TYPE_WEBRTC_VIDEO; default: "
+                             "one per 2 CPUs — see `facecast bench video`)")
+    parser.add_argument("--video-size", default="512x512", metavar="WxH",
+                        help="default size of server-rendered video (a session may ask for another)")
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -71,11 +80,13 @@ async def _serve(args: argparse.Namespace) -> int:
                            trusted_proxies=tuple(args.trusted_proxy))
         if args.drain_timeout < 0 or args.lease_ttl <= 0:
             raise ValueError("--drain-timeout must be >= 0 and --lease-ttl > 0")
+        video = _video_settings(args)
     except ValueError as exc:
         print(f"facecast serve: {exc}", file=sys.stderr)
         return 2
     server = MotionServer(data_dir=args.data_dir, motion_generator=args.generator, limits=limits,
-                          store_url=args.store, redis_url=args.redis, rate_limits=rates, lease_ttl_s=args.lease_ttl)
+                          store_url=args.store, redis_url=args.redis, rate_limits=rates, lease_ttl_s=args.lease_ttl,
+                          video=video)
     try:
         setup = await provision_if_empty(server.store)
         await server.start(args.host, args.port)
@@ -97,6 +108,7 @@ async def _serve(args: argparse.Namespace) -> int:
     else:
         print("Apps: " + ", ".join(app.app_id for app in await server.store.list_apps())
               + "  (facecast apps list / keys create APP_ID)", flush=True)
+    await _offer_page(server, args, setup)
     stop = asyncio.Event()
     drain = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -117,6 +129,38 @@ async def _serve(args: argparse.Namespace) -> int:
         await server.stop()
     print("Motion Server stopped.", flush=True)
     return 0
+
+
+def _video_settings(args: argparse.Namespace):
+    from ..server.video import VideoSettings
+
+    width, _, height = args.video_size.lower().partition("x")
+    try:
+        size = {"width": int(width), "height": int(height)}
+    except ValueError:
+        raise ValueError(f"--video-size must look like 512x512, not {args.video_size!r}") from None
+    if args.video_sessions is not None:
+        if args.video_sessions < 0:
+            raise ValueError("--video-sessions must be >= 0")
+        size["max_sessions"] = args.video_sessions
+    return VideoSettings(**size)
+
+
+async def _offer_page(server, args: argparse.Namespace, setup) -> None:
+    from ..server.web import PageAccess
+
+    if args.no_page:
+        return
+    app_id = args.page_app or (setup.app_id if setup is not None else None)
+    if app_id is None:
+        apps = await server.store.list_apps()
+        app_id = apps[0].app_id if apps else None
+    if app_id is None:
+        print("No app yet, so no browser page (facecast apps create …).", flush=True)
+        return
+    server.page = PageAccess(app_id)
+    print(f"Browser page (app {app_id}; the key in it is valid until this server stops):\n  "
+          f"{server.page.url(server.base_url)}", flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
