@@ -1,8 +1,11 @@
 """Talk with the demo avatar: starts an embedded Motion Server in this process, loads the demo avatar and
 plays speech through the direct (WebSocket) path with lip-synced motion.
 
-With a display it opens a window and plays through the audio device. With --output, or when there
-is no display, it renders offline to a video file (H.264 + AAC) whose frames are locked to the audio.
+With a display it opens a window and plays through the audio device (or, without a sound card, on a
+silent real-time clock, and says so); the window stays open with the avatar idling until it is closed
+or Esc / Q / Ctrl-C: R, space or Enter speaks again, and an audio file dropped on the window or a path
+typed on stdin is spoken. With --output, or when there is no display, it renders offline to a video
+file (H.264 + AAC) whose frames are locked to the audio.
 """
 
 from __future__ import annotations
@@ -66,16 +69,20 @@ async def _offline(args, stack, pcm, rate, output: Path) -> int:
 
 
 async def _live(args, stack, pcm, rate) -> int:
-    from ..demo.live import play_live
+    from ..demo.audio import load_speech
+    from ..demo.live import LiveApp
+    from ..demo.video import use_demo_background
     from ..render.containers import Window
     from ..render.view import AvatarView
 
     view = AvatarView(stack.avatar, Window(args.size, args.size, "Facecast demo"), backend=args.backend)
+    use_demo_background(view)
+    app = LiveApp(view, rate, lambda path: load_speech(path, rate)[0], commands=sys.stdin)
     try:
-        played = await play_live(view, pcm, rate)
+        summary = await app.run(pcm)
     finally:
         view.dispose()
-    print(f"played {played:.1f} s of speech")
+    print(f"{summary.reason}: spoke {summary.spoken} clip(s), {summary.seconds:.1f} s of speech")
     return 0
 
 
@@ -98,7 +105,27 @@ async def _demo(args) -> int:
         return await _live(args, stack, pcm, rate)
 
 
+def _quiet_runtime_dir() -> None:
+    """Give libraries a private, empty XDG_RUNTIME_DIR when the session has none.
+
+    Without one, the Wayland client (probed by the Vulkan driver) and PulseAudio each print
+    "XDG_RUNTIME_DIR is invalid or not set" on start-up; with an empty private one they quietly find no
+    server, as they would have anyway.
+    """
+    current = os.environ.get("XDG_RUNTIME_DIR")
+    if current and os.path.isdir(current) and os.access(current, os.W_OK):
+        return
+    import atexit
+    import shutil
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="facecast-runtime-")  # mode 0700, as the spec asks
+    os.environ["XDG_RUNTIME_DIR"] = path
+    atexit.register(shutil.rmtree, path, True)
+
+
 def run(args: argparse.Namespace) -> int:
+    _quiet_runtime_dir()
     if args.size < 16 or args.size % 2:
         print("facecast demo: --size must be an even number of pixels >= 16", file=sys.stderr)
         return 2
