@@ -33,7 +33,7 @@ def _replay(avatar, args) -> int:
     from ..avatar.gaussian_avatars import motion_of_run
     from ..demo.progress import Progress
     from ..render.quality import sh_degree
-    from ..render.replay import replay_motion
+    from ..demo.replay import replay_motion
 
     keyframes = motion_of_run(args.motion, avatar.expression_count)
     out = args.out or "out.mp4"

@@ -1,13 +1,13 @@
 """Motion replay: draw an avatar re-enacting a keyframe sequence (e.g. a tracked FLAME sequence) offscreen.
 
-Each keyframe becomes one video frame at the motion rate (25 fps), so an imported avatar can be checked
-frame by frame against the video it was trained on. No audio clock is involved: the poses are given.
+Each keyframe becomes one frame, so an imported avatar can be checked frame by frame against the video
+it was trained on (``engine.demo.replay.replay_motion`` writes them as a video). No audio clock is
+involved: the poses are given.
 """
 
 from __future__ import annotations
 
-import os
-from typing import Callable, Iterator
+from typing import Iterator
 
 import numpy as np
 
@@ -47,27 +47,3 @@ def replay_frames(avatar, keyframes: np.ndarray, width: int = 512, height: int =
             yield np.array(renderer.read_rgba(), copy=True)
     finally:
         renderer.close()
-
-
-def replay_motion(avatar, keyframes: np.ndarray, output: str | os.PathLike, width: int = 512, height: int = 512, *,
-                  backend: str | None = None, sh_degree: int | None = None,
-                  on_frame: Callable[[int, int], None] | None = None) -> int:
-    """Write the replay of ``keyframes`` as a video (``.mp4``, 25 fps); returns the frame count.
-
-    ``on_frame(done, total)`` reports progress.
-    """
-    from ..demo.video import BACKGROUND, VideoWriter
-
-    writer = VideoWriter(output, width, height, layout.MOTION_FPS, 48000)
-    done = 0
-    try:
-        for rgba in replay_frames(avatar, keyframes, width, height, backend=backend, sh_degree=sh_degree,
-                                  background=tuple(BACKGROUND / 255.0)):
-            rgba[..., 3] = 255  # the background is drawn in: the frame is opaque
-            writer.add_frame(rgba)
-            done += 1
-            if on_frame is not None:
-                on_frame(done, len(keyframes))
-    finally:
-        writer.close()
-    return done
