@@ -18,17 +18,29 @@ from plugins.transport_rtc import RtcClient
 from .conftest import RATE, loudness_db, mouth_darkness, send_paced, webrtc_session
 
 
-async def _render_while(view, samples: list) -> None:
-    async for _, rgba in view.frames(fps=25):
-        t = view.controller.pose_time
-        if t is not None:
-            samples.append((t, mouth_darkness(rgba)))
+async def _render_on_the_audio_clock(view, samples: list, played: asyncio.Event) -> None:
+    """Advance the sink 40 ms whenever that much audio is there and render a frame for it: every 40 ms
+    of the round gets a frame however slow rendering is, and the clock waits for audio, never runs dry."""
+    controller = view.controller
+    while not played.is_set():
+        sink = controller.audio_sink
+        if sink is None or sink.queued_samples() < RATE // 25:
+            await asyncio.sleep(0.005)
+            continue
+        sink.advance(RATE // 25)
+        rgba = await asyncio.to_thread(view.render_frame)
+        if controller.pose_time is not None:
+            samples.append((controller.pose_time, mouth_darkness(rgba)))
+        if controller.conversation_state == ConversationState.idle and samples:
+            played.set()
 
 
 async def test_a_round_plays_over_webrtc_and_the_mouth_follows_the_speech(motion_server, player, speech):
     pcm = speech[: int(2.4 * RATE)]
     backend_errors, states, samples = [], [], []
     controller = player.controller
+    controller.set_audio_sink("virtual")  # its clock moves only when the test advances it
+    played = asyncio.Event()
     async with webrtc_session(motion_server, on_error=backend_errors.append) as session:
         assert session.join_url.startswith(f"{motion_server.base_url}/v1/rtc/sessions/{session.connection_id}/")
         client = RtcClient(controller, session.join_url, session.join_token)
@@ -39,10 +51,10 @@ async def test_a_round_plays_over_webrtc_and_the_mouth_follows_the_speech(motion
         # Both ends offered host candidates on 127.0.0.1 and nothing else.
         assert set(candidate_addresses(client._pc.localDescription.sdp)) == {"127.0.0.1"}
         assert set(candidate_addresses(client._pc.remoteDescription.sdp)) == {"127.0.0.1"}
-        renderer = asyncio.create_task(_render_while(player, samples))
+        renderer = asyncio.create_task(_render_on_the_audio_clock(player, samples, played))
         try:
             await send_paced(session, pcm)
-            await controller.wait_for_conversation_state(ConversationState.idle, timeout=15)
+            await asyncio.wait_for(played.wait(), 30)
         finally:
             renderer.cancel()
         heard = controller.get_audio_time()
@@ -55,7 +67,7 @@ async def test_a_round_plays_over_webrtc_and_the_mouth_follows_the_speech(motion
     # Rendered frames: the mouth opens with the speech at the round time each frame drew.
     t, dark = np.asarray([s for s in samples if s[0] < len(pcm) / RATE - 0.05]).T
     env = np.asarray([loudness_db(pcm, x) for x in t])
-    assert len(t) > 10
+    assert len(t) > 40  # one per 40 ms of the round
     assert np.corrcoef(dark, env)[0, 1] > 0.5
     loud, quiet = env > np.percentile(env, 70), env < np.percentile(env, 20)
     assert dark[loud].mean() > 2 * dark[quiet].mean() + 1e-3
