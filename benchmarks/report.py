@@ -24,7 +24,7 @@ from typing import Any, Callable
 from .compare import DEFAULT_THRESHOLD, compare_rows, load_suites
 from .table import WIDTH, render_table
 
-SUITES = ("motion", "render", "playback", "e2e", "lipsync", "livekit", "soak")
+SUITES = ("motion", "render", "playback", "e2e", "lipsync", "livekit", "soak", "video")
 RESULTS_DIR = Path(os.environ.get("FACECAST_BENCH_DIR", "benchmarks/results"))
 # libraries whose versions go into every result (the ones that decide the speed)
 VERSIONED = ("facecast", "numpy", "numba", "llvmlite", "wgpu", "PyOpenGL", "glfw", "av", "sounddevice",
