@@ -12,10 +12,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from engine.avatar.gaussian_avatars import motion_of_run
+from engine.avatar.gaussian_avatars import motion_of_run, posed_gaussians
 from engine.avatar.gaussian_avatars.teeth import FLAME_VERTEX_COUNT, LIP_LOWER, LIP_UPPER
-from engine.prepare import AvatarPreparer
-from engine.render.camera import intrinsics, look_at_viewmat
 
 from .synthetic import flame_params, ply_columns
 
@@ -92,11 +90,7 @@ def test_posed_gaussians_match_gaussian_avatars_equations(imported, run_dir, ga_
     ref_means, ref_quats, ref_scales = gaussian_avatars_bind(flame_forward(rig, params, frame), rig["f"], cols)
 
     pose = motion_of_run(next(run_dir.glob("point_cloud/iteration_*/flame_param.npz")))[frame]
-    prep = AvatarPreparer(avatar.head, avatar.gaussians)
-    prep(pose, look_at_viewmat(avatar.camera), intrinsics(avatar.camera, 64, 64), 64, 64)
-    means, quats, scales = prep.bound_gaussians()
-    order = np.argsort(prep.splat_index)  # frame rows back to the PLY's order
-    means, quats, scales = means[order], quats[order], scales[order]
+    means, quats, scales = posed_gaussians(avatar, pose)
     np.testing.assert_allclose(means, ref_means, atol=1e-5)
     np.testing.assert_allclose(scales, ref_scales, atol=1e-5)
     quats = quats * np.sign(np.sum(quats * ref_quats, axis=1))[:, None]  # q and −q are one rotation
