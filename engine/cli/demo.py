@@ -134,6 +134,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         return asyncio.run(_demo(args))
+    except KeyboardInterrupt:  # Ctrl-C: the window, audio and server were released on the way out
+        print("\ninterrupted: the demo has stopped", file=sys.stderr)
+        return 130
     except OSError as exc:  # e.g. --port already in use
         print(f"facecast demo: {exc.strerror or exc}", file=sys.stderr)
         return 1
