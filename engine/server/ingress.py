@@ -15,7 +15,7 @@ import logging
 from aiohttp import web
 
 from ..wire.messages import server_error
-from .codes import CloseCode, ServerErrorCode as E
+from .codes import CloseCode, ServerErrorCode
 from .context import SERVER_KEY
 from .http_errors import error_response
 from .leases import LeasesUnavailable
@@ -30,7 +30,7 @@ HEARTBEAT_S = 20.0  # pings find dead peers; a client that never answers is clos
 
 
 class Refusal(Exception):
-    def __init__(self, code: E, message: str) -> None:
+    def __init__(self, code: ServerErrorCode, message: str) -> None:
         self.code = code
         self.message = message
         super().__init__(message)
@@ -46,22 +46,25 @@ def _credentials(request: web.Request) -> tuple[str, str, str]:
 async def _admit(server, avatar_id: str, app_id: str, token: str):
     """Token claims and the avatar's expression count, or :class:`Refusal` naming the first failed rule."""
     if server.draining:
-        raise Refusal(E.UNAVAILABLE, "this server is draining; reconnect (the balancer sends you elsewhere)")
+        raise Refusal(ServerErrorCode.UNAVAILABLE,
+                      "this server is draining; reconnect (the balancer sends you elsewhere)")
     if not app_id or not await server.store.app_exists(app_id):
-        raise Refusal(E.APP_UNKNOWN, f"App ID {app_id!r} is not registered on this server" if app_id
+        raise Refusal(ServerErrorCode.APP_UNKNOWN, f"App ID {app_id!r} is not registered on this server" if app_id
                       else "send the App ID in the X-App-ID header or the appId query parameter")
     if not token:
-        raise Refusal(E.UNAUTHENTICATED, "send a session token in the X-Session-Key header or the sessionKey "
+        raise Refusal(ServerErrorCode.UNAUTHENTICATED,
+                      "send a session token in the X-Session-Key header or the sessionKey "
                       "query parameter")
     try:
         claims = server.signer.verify(token, app_id)
     except TokenError as exc:
         raise Refusal(exc.code, exc.message) from None
     if await server.store.revoked([claims.key_id] if claims.key_id else [], [claims.token_id]):
-        raise Refusal(E.UNAUTHENTICATED, "this session token, or the API key that issued it, was revoked")
+        raise Refusal(ServerErrorCode.UNAUTHENTICATED, "this session token, or the API key that issued it, was revoked")
     expression_count = server.catalog.expression_count(avatar_id) if avatar_id else None
     if expression_count is None or not await server.store.is_granted(app_id, avatar_id):
-        raise Refusal(E.AVATAR_UNKNOWN, f"avatar {avatar_id!r} does not exist or this App ID may not use it"
+        raise Refusal(ServerErrorCode.AVATAR_UNKNOWN,
+                      f"avatar {avatar_id!r} does not exist or this App ID may not use it"
                       if avatar_id else "name the avatar in the id query parameter")
     return claims, expression_count
 
@@ -71,10 +74,12 @@ async def _lease(server, session) -> None:
     limit = server.limits.max_sessions_per_app
     try:
         if not await server.leases.acquire(session.app_id, session.connection_id, limit):
-            raise Refusal(E.CONCURRENT_LIMIT, f"App ID {session.app_id!r} already has {limit} concurrent sessions; "
+            raise Refusal(ServerErrorCode.CONCURRENT_LIMIT,
+                          f"App ID {session.app_id!r} already has {limit} concurrent sessions; "
                           "close one first")
     except LeasesUnavailable as exc:
-        raise Refusal(E.UNAVAILABLE, f"the session service is unavailable ({exc}); retry shortly") from None
+        raise Refusal(ServerErrorCode.UNAVAILABLE,
+                      f"the session service is unavailable ({exc}); retry shortly") from None
     try:
         reason = await server.meter.admit(session.app_id)
     except BaseException:
@@ -82,7 +87,7 @@ async def _lease(server, session) -> None:
         raise
     if reason is not None:
         await server.leases.release(session.app_id, session.connection_id)
-        raise Refusal(E.INSUFFICIENT_BALANCE, f"insufficient balance: {reason}")
+        raise Refusal(ServerErrorCode.INSUFFICIENT_BALANCE, f"insufficient balance: {reason}")
 
 
 async def _refuse(server, ws: web.WebSocketResponse, app_id: str, refusal: Refusal) -> web.WebSocketResponse:
@@ -128,7 +133,8 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
     except Refusal as refusal:
         return await _refuse(server, ws, app_id, refusal)
     except StoreUnavailable:
-        return await _refuse(server, ws, app_id, Refusal(E.UNAVAILABLE, "the service's database is unreachable; "
+        return await _refuse(server, ws, app_id, Refusal(ServerErrorCode.UNAVAILABLE,
+                                                         "the service's database is unreachable; "
                                                          "retry shortly"))
     session = IngressSession(ws, app_id=app_id, avatar_id=avatar_id, expression_count=expression_count,
                              token_expires_at=claims.expires_at, limits=server.limits,
@@ -141,7 +147,8 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
     except Refusal as refusal:
         return await _refuse(server, ws, app_id, refusal)
     except StoreUnavailable:
-        return await _refuse(server, ws, app_id, Refusal(E.UNAVAILABLE, "the service's database is unreachable; "
+        return await _refuse(server, ws, app_id, Refusal(ServerErrorCode.UNAVAILABLE,
+                                                         "the service's database is unreachable; "
                                                          "retry shortly"))
     server.add_session(session, claims)
     server.metrics.sessions.inc()
@@ -151,7 +158,7 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
     except Exception:  # a bug must cost this session only, never the server
         log.exception("session %s failed", session.connection_id)
         with contextlib.suppress(Exception):
-            await ws.send_bytes(server_error(int(E.UNAVAILABLE), "internal server error",
+            await ws.send_bytes(server_error(int(ServerErrorCode.UNAVAILABLE), "internal server error",
                                              connection_id=session.connection_id))
             await ws.close(code=int(CloseCode.INTERNAL_ERROR), message=b"internal server error")
     finally:
