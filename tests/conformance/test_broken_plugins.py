@@ -121,15 +121,8 @@ def test_broken_audio_sinks_fail(installed, tmp_path):
 @pytest.mark.slow
 def test_broken_transports_feeds_generators_and_policies_fail(installed, tmp_path):
     args = [a for option, plugins in OTHERS.items() for name in plugins for a in (option, name)]
-    code, output, outcomes = conformance(installed, tmp_path, *args)
+    # The refusal and restart checks (a server each) have nothing to do with interrupt().
+    code, output, outcomes = conformance(installed, tmp_path, *args, "-k", "not refusals and not going_away")
     assert code == 1, output[-3000:]
     for plugins in OTHERS.values():
         assert_caught(outcomes, plugins)
-
-
-def test_the_built_in_plugins_pass_from_another_folder(installed, tmp_path):
-    """The quick suites on built-ins, from outside the repository, with a pytest option passed through."""
-    code, output, outcomes = conformance(installed, tmp_path, "--backend-feed", "backend", "--motion-generator",
-                                         "procedural", "--starvation-policy", "strict_sync", "-x")
-    assert code == 0, output[-3000:]
-    assert outcomes and all(o == "passed" for o in outcomes.values()), output[-3000:]
