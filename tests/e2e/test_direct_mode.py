@@ -97,7 +97,7 @@ async def test_server_restart_mid_round_reconnects_and_audio_plays_on(motion_ser
         old = motion_server.server
         port, data_dir = old.port, old.data_dir
         await old.stop()
-        restarted = MotionServer(data_dir=data_dir)
+        restarted = MotionServer(data_dir=data_dir, motion_generator="procedural")  # as the fixture's
         await restarted.start("127.0.0.1", port)
         for _ in range(int(pcm.size / step) + 50):
             if controller.conversation_state != ConversationState.playing:

@@ -177,7 +177,7 @@ async def test_server_restart_mid_round_reconnects_and_loses_no_motion(motion_se
     old = motion_server.server
     port, data_dir = old.port, old.data_dir
     await old.stop()  # SERVER_ERROR 14 + close 1001: the transport reconnects
-    restarted = MotionServer(data_dir=data_dir)
+    restarted = MotionServer(data_dir=data_dir, motion_generator="procedural")  # as the fixture's
     await restarted.start("127.0.0.1", port)
     try:
         await transport.send_audio("r", pcm[32000:], True)  # second second, sent during the outage
