@@ -1,7 +1,7 @@
 """Renderer conformance: every backend against the ``cpu`` reference, through the public entry points.
 
 Run on your plugin with ``facecast conformance --renderer NAME`` (or
-``pytest --pyargs conformance --facecast-renderer NAME``). Thresholds: PSNR ≥ 40 dB and mean
+``pytest --pyargs conformance.test_renderers --facecast-renderer NAME``). Thresholds: PSNR ≥ 40 dB and mean
 absolute error ≤ 2/255 against ``cpu`` on every canonical scene.
 """
 
