@@ -39,7 +39,7 @@ from .rtc import attach as rtc_attach
 
 log = logging.getLogger("facecast.server.session")
 
-STEP_SAMPLES = 24000  # PCM fed to the generator per step: ~1.5-3 ms of work at any sample rate
+STEP_SAMPLES = 8192  # PCM fed to the generator per step (0.17-1 s of audio): a few ms with the built-ins
 
 
 class SessionClosed(Exception):
@@ -244,7 +244,7 @@ class IngressSession:
                             "EGRESS_TYPE_WEBRTC_VIDEO",
                             CloseCode.POLICY_VIOLATION)
         try:
-            self._generator = self._generator_factory(cfg.sample_rate, self.expression_count, self._seed)
+            self._generator = await asyncio.to_thread(self._start_generator, cfg.sample_rate)
         except Exception:
             log.exception("motion generator failed to start")
             await self.fail(E.UNAVAILABLE, "the motion generator failed to start", CloseCode.INTERNAL_ERROR)
@@ -264,6 +264,14 @@ class IngressSession:
             except (rtc_attach.ConfigRefused, rtc_attach.EgressUnavailable) as exc:
                 await self.fail(exc.code, exc.message, CloseCode.POLICY_VIOLATION)
         await self._send(confirm)
+
+    def _start_generator(self, sample_rate: int):
+        """Make the session's generator and run it once on silence, in a worker thread: its first use
+        loads models and compiles kernels (tens of ms to seconds) and must not hold the event loop."""
+        generator = self._generator_factory(sample_rate, self.expression_count, self._seed)
+        generator.feed(np.zeros(sample_rate // 5, np.int16))
+        generator.reset()
+        return generator
 
     async def _on_audio(self, audio: pb.ClientAudioInput) -> None:
         req_id = audio.req_id
