@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import resource
 import time
 
@@ -27,12 +28,31 @@ _BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\
          b"Retry-After: 1\r\nContent-Length: " + str(len(_BUSY_BODY)).encode() + b"\r\n\r\n" + _BUSY_BODY)
 
 
+def _open_descriptors() -> int:
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:  # not Linux: assume a typical process
+        return 64
+
+
+def listen_backlog() -> int:
+    """Connections asyncio may accept in one go (it accepts up to the backlog before any protocol
+    runs, so the cap can only refuse them afterwards): small when descriptors are few."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return 128 if soft == resource.RLIM_INFINITY else max(4, min(128, soft // 16))
+
+
 def connection_cap(configured: int) -> int:
-    """``configured``, lowered to fit under the soft file-descriptor limit (with a reserve)."""
+    """``configured``, lowered to fit in the descriptors the process has left.
+
+    Left for connections: the soft limit, minus what the process already holds (counted now, so
+    call it when the server starts), a reserve for the store and asset files, and one accept burst.
+    """
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return configured
-    return max(1, min(configured, soft - max(FD_RESERVE, soft // 4)))
+    left = soft - _open_descriptors() - max(FD_RESERVE, soft // 8) - listen_backlog()
+    return max(1, min(configured, left))
 
 
 class _Refuse(asyncio.Protocol):
@@ -65,7 +85,7 @@ class CappedSite(web.BaseSite):
     __slots__ = ("_host", "_port", "_cap")
 
     def __init__(self, runner: web.BaseRunner, host: str, port: int, max_connections: int) -> None:
-        super().__init__(runner)
+        super().__init__(runner, backlog=listen_backlog())
         self._host, self._port, self._cap = host, port, max_connections
 
     @property
