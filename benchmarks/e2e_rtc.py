@@ -49,7 +49,6 @@ async def run_rtc(server, seconds: float, report) -> None:
     controller = view.controller
     reports = []
     controller.on_frame_rate_info = reports.append
-    controller.frame_rate_monitor_enabled = True
     controller.set_audio_sink("virtual", real_time=True)
     ws = server.base_url.replace("http", "ws", 1)
     session = new_avatar_session(avatar_id="demo", api_key=server.key, app_id=server.app_id, sample_rate=RATE,
@@ -91,12 +90,20 @@ async def run_rtc(server, seconds: float, report) -> None:
 
 
 async def _render(view, states) -> int:
-    """Render at 25 fps until the round has played (the frames the offset is measured on)."""
+    """Render at 25 fps until the round has played (the frames the offset is measured on).
+
+    The frame-rate monitor starts once the round plays: in backend mode the sink opens with the
+    first audio, and the monitor's first window must open on that sink's clock (one opened
+    before, on the monotonic clock the playhead uses without a sink, never closes).
+    """
+    controller = view.controller
     frames, seen_playing = 0, False
     async for _, _ in view.frames(fps=25):
-        frames += 1
-        playing = view.controller.conversation_state == states.playing
+        playing = controller.conversation_state == states.playing
+        if playing and not seen_playing:
+            controller.frame_rate_monitor_enabled = True
         seen_playing = seen_playing or playing
+        frames += seen_playing
         if seen_playing and not playing:
             return frames
     return frames
