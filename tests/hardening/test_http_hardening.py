@@ -112,3 +112,41 @@ async def test_deeply_nested_installed_manifest_is_an_unknown_avatar(motion_serv
     package.mkdir(parents=True)
     (package / "manifest.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
     assert motion_server.server.catalog.expression_count("deep") is None
+
+
+@pytest.mark.slow
+async def test_a_socket_flood_at_a_low_fd_limit_neither_exhausts_descriptors_nor_floods_the_log(tmp_path,
+                                                                                                unused_tcp_port):
+    """The issue's case: `facecast serve` under a 128-descriptor limit, 140 sockets that send nothing."""
+    import resource
+    import subprocess
+    import sys
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (128, 128))
+
+    log_path = tmp_path / "serve.log"
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--port", str(unused_tcp_port),
+                                 "--data-dir", str(tmp_path / "data")], stdout=subprocess.PIPE, stderr=log_file,
+                                preexec_fn=low_limit)
+        try:
+            for _ in range(100):  # the banner ends with the line that says where it listens
+                line = proc.stdout.readline()
+                if not line or b"listening" in line:
+                    break
+            flood = [await _raw(unused_tcp_port) for _ in range(140)]
+            await asyncio.sleep(0.5)
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{unused_tcp_port}/healthz",
+                                    timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                    status = resp.status  # an answer (503 while the cap is full), not a timeout
+            for _, writer in flood:
+                writer.close()
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            proc.stdout.close()
+    assert status in (200, 503)
+    log = log_path.read_text(errors="replace")
+    assert "Too many open files" not in log and len(log) < 10_000, log[-2000:]
