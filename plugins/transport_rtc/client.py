@@ -41,7 +41,7 @@ MAX_HELD = 1500  # keyframes (60 s) held for a round whose audio has not arrived
 
 class RtcClient:
     def __init__(self, controller, join_url: str, join_token: str, *, connect_timeout_s: float = 15.0,
-                 stall_timeout_s: float = 2.0, motion_fallback_s: float = 15.0, ice_policy: IcePolicy | None = None):
+                 stall_timeout_s: float = 5.0, motion_fallback_s: float = 15.0, ice_policy: IcePolicy | None = None):
         if not join_url or not join_token:
             raise AvatarError(ErrorCode.networkLayerNotAvailable, "the RTC path needs the join URL and join token "
                               "the backend got with its session (session.join_url / session.join_token)")
