@@ -1,5 +1,6 @@
-"""examples/backend_relay.py against ``facecast serve`` in its own process: a Backend Mode client and an
-RTC client of the same backend both play the speech with motion."""
+"""examples/backend_relay.py against the embedded Motion Server (the server ``facecast serve`` runs; the
+server-kill test runs it as that process): a Backend Mode client and an RTC client of the same backend
+both play the speech with motion."""
 
 from __future__ import annotations
 
@@ -16,9 +17,8 @@ def _example():
     return module
 
 
-async def test_the_backend_relay_example_serves_both_paths(server_process, warm_generator):
-    result = await _example().run(server_process.base_url, server_process.app_id, server_process.api_key,
-                                  seconds=1.0)
+async def test_the_backend_relay_example_serves_both_paths(motion_server, warm_generator):
+    result = await _example().run(motion_server.base_url, motion_server.app_id, motion_server.api_key, seconds=1.0)
     # Backend Mode: the animation messages (one per 100 ms chunk once the generator has its look-ahead)
     # reached the client, and the second of speech was heard whole.
     assert result["backend_mode"]["messages"] >= 8
