@@ -69,7 +69,8 @@ async def _act(args: argparse.Namespace, store) -> int:
                 granted.setdefault(avatar_id, []).append(app.app_id)
         print("id\tname\tsize MB\tapps")
         for rec in await store.list_avatars():
-            print(f"{rec.avatar_id}\t{rec.name}\t{rec.size_bytes / 1e6:.1f}\t{', '.join(granted.get(rec.avatar_id, [])) or '-'}")
+            apps = ", ".join(granted.get(rec.avatar_id, [])) or "-"
+            print(f"{rec.avatar_id}\t{rec.name}\t{rec.size_bytes / 1e6:.1f}\t{apps}")
         for avatar_id in bundled_ids():
             print(f"{avatar_id}\t(bundled)\t-\t{', '.join(granted.get(avatar_id, [])) or '-'}")
     return 0

@@ -14,7 +14,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", "--output", dest="out", default=None,
                         help="file to write: a PNG (default avatar.png), or a video with --motion (default out.mp4)")
     parser.add_argument("--motion", default=None,
-                        help="replay a tracked FLAME sequence (GaussianAvatars' flame_param.npz), one frame per keyframe")
+                        help="replay a tracked FLAME sequence (GaussianAvatars' flame_param.npz), "
+                             "one frame per keyframe")
     parser.add_argument("--width", type=int, default=512)
     parser.add_argument("--height", type=int, default=512)
     parser.add_argument("--quality", choices=("standard", "high", "ultra"), default=None)
@@ -30,12 +31,14 @@ def _load(avatar: str):
 def _replay(avatar, args) -> int:
     import time
 
-    from ..avatar.gaussian_avatars import motion_of_run
+    from ..avatar.gaussian_avatars import frame_camera, motion_of_run
     from ..demo.progress import Progress
     from ..render.quality import sh_degree
     from ..demo.replay import replay_motion
 
     keyframes = motion_of_run(args.motion, avatar.expression_count)
+    # tracked poses keep the tracker's world placement: frame the head where the sequence starts
+    camera = frame_camera(avatar.head, keyframes[0])
     out = args.out or "out.mp4"
     degree = sh_degree(args.quality) if args.quality else None
     t0 = time.perf_counter()
@@ -43,7 +46,7 @@ def _replay(avatar, args) -> int:
     bar = Progress(len(keyframes))
     try:
         frames = replay_motion(avatar, keyframes, out, args.width, args.height, backend=args.backend,
-                               sh_degree=degree, on_frame=lambda done, total: bar.update(done))
+                               sh_degree=degree, camera=camera, on_frame=lambda done, total: bar.update(done))
     finally:
         bar.close()
     print(f"wrote {out}: {frames} frames of {args.motion} at 25 fps, {args.width}×{args.height}, "

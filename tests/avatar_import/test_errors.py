@@ -90,7 +90,8 @@ def test_ply_reader_refuses_truncated_and_foreign_files():
         read_ply_vertices(header + b"\0" * 12, "p.ply")
     with pytest.raises(AvatarError, match="not a PLY file"):
         read_ply_vertices(b"solid cube\n", "p.ply")
-    ascii_ply = b"ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty uchar k\nend_header\n1.5 3\n-2 4\n"
+    ascii_ply = (b"ply\nformat ascii 1.0\nelement vertex 2\nproperty float x\nproperty uchar k\nend_header\n"
+                 b"1.5 3\n-2 4\n")
     cols = read_ply_vertices(ascii_ply, "p.ply")
     assert cols["x"].tolist() == [1.5, -2.0] and cols["k"].tolist() == [3, 4]
     big = b"ply\nformat binary_big_endian 1.0\nelement vertex 1\nproperty double x\nend_header\n" + \

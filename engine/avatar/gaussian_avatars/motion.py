@@ -32,7 +32,9 @@ def keyframes_from_flame_params(params: FlameParams, expression_count: int | Non
 def idle_from_keyframes(keyframes: np.ndarray, frames: int = IDLE_FRAMES) -> np.ndarray:
     """The calmest stretch of a tracked sequence (closest on average to its median pose), made to loop.
 
-    Its last frames fade into its first, so the loop has no jump where it wraps.
+    Its head translation and global rotation are centred on zero — where motion generators drive them
+    (they move the head about the model's origin), so speech starts without a jump — and its last frames
+    fade into its first, so the loop has no jump where it wraps.
     """
     t = keyframes.shape[0]
     n = min(frames, t)
@@ -40,6 +42,8 @@ def idle_from_keyframes(keyframes: np.ndarray, frames: int = IDLE_FRAMES) -> np.
     window = np.convolve(dist, np.ones(n), mode="valid")
     start = int(np.argmin(window))
     loop = keyframes[start:start + n].astype(np.float64)
+    for part in (layout.TRANSLATION, layout.ROTATION):  # small angles: centring the axis-angles is enough
+        loop[:, part] -= loop[:, part].mean(axis=0)
     fade = min(IDLE_CROSSFADE, n // 4)
     for j in range(fade):
         w = (j + 1) / (fade + 1)

@@ -27,7 +27,8 @@ from .teeth import FLAME_VERTEX_COUNT
 SH_DEGREE = 3
 SH_REST = (SH_DEGREE + 1) ** 2 - 1  # 15 coefficients per colour channel beyond DC
 SH_C0 = 0.28209479177387814
-PLY_ATTRIBUTES = (("x", "y", "z") + tuple(f"f_dc_{i}" for i in range(3)) + tuple(f"f_rest_{i}" for i in range(3 * SH_REST))
+PLY_ATTRIBUTES = (("x", "y", "z") + tuple(f"f_dc_{i}" for i in range(3))
+                  + tuple(f"f_rest_{i}" for i in range(3 * SH_REST))
                   + ("opacity",) + tuple(f"scale_{i}" for i in range(3)) + tuple(f"rot_{i}" for i in range(4))
                   + ("binding_0",))
 POSE_KEYS = {"rotation": 3, "neck_pose": 3, "jaw_pose": 3, "eyes_pose": 6, "translation": 3}
@@ -104,7 +105,8 @@ def read_gaussians(path: str | os.PathLike, face_count: int | None = None) -> Ga
     if missing:
         raise _bad(what, f"missing attribute{'s' if len(missing) > 1 else ''} {', '.join(missing[:6])}"
                          f"{' …' if len(missing) > 6 else ''}; a GaussianAvatars point cloud has x y z, f_dc_0..2, "
-                         f"f_rest_0..{3 * SH_REST - 1} (SH degree {SH_DEGREE}), opacity, scale_0..2, rot_0..3, binding_0")
+                         f"f_rest_0..{3 * SH_REST - 1} (SH degree {SH_DEGREE}), opacity, scale_0..2, rot_0..3, "
+                         "binding_0")
 
     def stack(names):
         return _finite(what, "/".join(names) if len(names) <= 4 else f"{names[0]}..{names[-1]}",
@@ -120,7 +122,8 @@ def read_gaussians(path: str | os.PathLike, face_count: int | None = None) -> Ga
     if (binding != np.round(binding)).any():
         raise _bad(what, "binding_0 must hold whole triangle indices")
     if binding.min() < 0 or binding.max() >= 2 ** 31:
-        raise _bad(what, f"binding_0 values must be triangle indices ≥ 0; found {binding.min():.0f}..{binding.max():.0f}")
+        raise _bad(what, f"binding_0 values must be triangle indices ≥ 0; "
+                         f"found {binding.min():.0f}..{binding.max():.0f}")
     norms = np.linalg.norm(rot, axis=1)
     if (norms < 1e-12).any():
         raise _bad(what, f"rot_0..3 of Gaussian {int(np.flatnonzero(norms < 1e-12)[0])} is a zero quaternion")
