@@ -27,6 +27,7 @@ QUICK_ARGV = {
     "render": ["--quick"],
     "playback": ["--seconds", "2"],
     "e2e": ["--seconds", "3", "--sessions", "25,50"],
+    "lipsync": ["--quick"],
 }
 
 
