@@ -50,7 +50,8 @@ class Renderer(Protocol):
        ``{"CLIENT_API": "NO_API"}``); the window is created with those hints before ``open``.
        A renderer without ``glfw_hints`` is offscreen-only.
     3. ``draw(frame, background)`` takes a ``PreparedFrame`` (``engine.kit``) and composites
-       exactly its ``order[:count]`` splats front to back with gsplat's rules: pixel centres at
+       exactly its ``order[:count]`` splats, with this frame's colours (nothing is kept from an
+       earlier frame), front to back with gsplat's rules: pixel centres at
        +0.5; σ = ½(a·dx² + c·dy²) + b·dx·dy from the frame's conic; α = min(0.999, o·e^(−σ));
        a splat whose α < 1/255 at a pixel is skipped there; a splat that would take the
        transmittance T to ≤ 1e-4 is not drawn and ends that pixel. RGB = Σ c·α·T + T·background,
