@@ -164,6 +164,7 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
     finally:
         server.remove_session(session)
         await server.leases.release(app_id, session.connection_id)
+        await server.meter.flush_app(app_id)
         if not ws.closed:
             await ws.close()
         log.info("session %s closed", session.connection_id)

@@ -60,6 +60,17 @@ class Meter:
         usage = self._with_pending(self._usage.get(app_id, Usage(app_id)))
         return usage.exceeds(attrs.evolve(quota, sessions=None))
 
+    async def flush_app(self, app_id: str) -> None:
+        """Write ``app_id``'s pending audio now (a session of it ended), so other processes see it at once;
+        if the store is down it stays pending for the next periodic flush."""
+        seconds = self._pending.pop(app_id, 0.0)
+        if seconds <= 0:
+            return
+        try:
+            self._usage[app_id] = await self._store.add_usage(app_id, audio_seconds=seconds)
+        except StoreUnavailable:
+            self._pending[app_id] += seconds
+
     async def flush(self, live_apps: set[str]) -> None:
         """Write pending audio, then refresh totals and quotas of the apps with live sessions."""
         for app_id in list(self._pending):
