@@ -9,12 +9,10 @@ from .config import Configuration
 from .enums import RenderQuality
 from .errors import AvatarError, ErrorCode
 from .logs import apply_log_level, reset_logging
-from .runtime import DEFAULT_MAX_HEIGHT, runtime
+from .runtime import runtime
 from .version import __version__
 
 log = logging.getLogger("facecast.sdk")
-
-__all__ = ["AvatarSDK", "DEFAULT_MAX_HEIGHT"]
 
 
 def _read(field: str, doc: str) -> property:
