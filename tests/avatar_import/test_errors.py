@@ -97,3 +97,14 @@ def test_ply_reader_refuses_truncated_and_foreign_files():
     big = b"ply\nformat binary_big_endian 1.0\nelement vertex 1\nproperty double x\nend_header\n" + \
         np.array([2.25], ">f8").tobytes()
     assert read_ply_vertices(big, "p.ply")["x"].tolist() == [2.25]
+
+
+@pytest.mark.parametrize("degree", [0, 1])
+def test_runs_trained_with_a_lower_sh_degree(make_run, flame_npz, degree):
+    cols = make_run.columns()
+    for k in range(3 * ((degree + 1) ** 2 - 1), 45):
+        del cols[f"f_rest_{k}"]
+    avatar = import_gaussian_avatars(make_run(columns=cols), flame_npz)
+    assert avatar.gaussians.sh_degree == degree
+    if degree:  # f_rest is channel-major: coefficient j+1 of channel c is f_rest[c·3 + j] at degree 1
+        np.testing.assert_array_equal(avatar.gaussians.sh[:, 2, 1], cols["f_rest_4"].astype(np.float32))

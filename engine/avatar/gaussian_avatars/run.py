@@ -24,13 +24,10 @@ from ..model import GaussianSet
 from .ply import read_ply_vertices
 from .teeth import FLAME_VERTEX_COUNT
 
-SH_DEGREE = 3
-SH_REST = (SH_DEGREE + 1) ** 2 - 1  # 15 coefficients per colour channel beyond DC
+SH_DEGREE = 3  # what GaussianAvatars trains; runs trained with a lower max degree import too
 SH_C0 = 0.28209479177387814
-PLY_ATTRIBUTES = (("x", "y", "z") + tuple(f"f_dc_{i}" for i in range(3))
-                  + tuple(f"f_rest_{i}" for i in range(3 * SH_REST))
-                  + ("opacity",) + tuple(f"scale_{i}" for i in range(3)) + tuple(f"rot_{i}" for i in range(4))
-                  + ("binding_0",))
+BASE_ATTRIBUTES = (("x", "y", "z") + tuple(f"f_dc_{i}" for i in range(3)) + ("opacity",)
+                   + tuple(f"scale_{i}" for i in range(3)) + tuple(f"rot_{i}" for i in range(4)) + ("binding_0",))
 POSE_KEYS = {"rotation": 3, "neck_pose": 3, "jaw_pose": 3, "eyes_pose": 6, "translation": 3}
 MAX_FRAMES = 1 << 20
 
@@ -90,8 +87,14 @@ def check_binding(gaussians: GaussianSet, face_count: int, what: str) -> None:
                          "trained on another mesh")
 
 
+def _sh_rest(degree: int) -> int:
+    """Coefficients per colour channel beyond DC."""
+    return (degree + 1) ** 2 - 1
+
+
 def read_gaussians(path: str | os.PathLike, face_count: int | None = None) -> GaussianSet:
-    """The Gaussians of a trained ``point_cloud.ply`` as a :class:`GaussianSet` with SH degree 3.
+    """The Gaussians of a trained ``point_cloud.ply`` as a :class:`GaussianSet` (SH degree 3 for a
+    GaussianAvatars run; the degree follows the number of ``f_rest_*`` attributes: 0, 9, 24 or 45).
 
     ``face_count`` checks ``binding_0`` against the mesh (``check_binding`` does it later otherwise).
     """
@@ -101,12 +104,17 @@ def read_gaussians(path: str | os.PathLike, face_count: int | None = None) -> Ga
     except OSError as exc:
         raise _bad(what, f"cannot read ({exc.strerror or exc})") from None
     cols = read_ply_vertices(data, what)
-    missing = [a for a in PLY_ATTRIBUTES if a not in cols]
+    present = sum(1 for name in cols if name.startswith("f_rest_"))
+    degree = next((d for d in range(SH_DEGREE + 1) if 3 * _sh_rest(d) >= present), SH_DEGREE)
+    rest_names = [f"f_rest_{i}" for i in range(3 * _sh_rest(degree))]
+    missing = [a for a in BASE_ATTRIBUTES + tuple(rest_names) if a not in cols]
+    if present > 3 * _sh_rest(SH_DEGREE):
+        raise _bad(what, f"{present} f_rest attributes: more than SH degree {SH_DEGREE} has")
     if missing:
         raise _bad(what, f"missing attribute{'s' if len(missing) > 1 else ''} {', '.join(missing[:6])}"
                          f"{' …' if len(missing) > 6 else ''}; a GaussianAvatars point cloud has x y z, f_dc_0..2, "
-                         f"f_rest_0..{3 * SH_REST - 1} (SH degree {SH_DEGREE}), opacity, scale_0..2, rot_0..3, "
-                         "binding_0")
+                         f"f_rest_0..{3 * _sh_rest(SH_DEGREE) - 1} (SH degree {SH_DEGREE}), opacity, scale_0..2, "
+                         "rot_0..3, binding_0")
 
     def stack(names):
         return _finite(what, "/".join(names) if len(names) <= 4 else f"{names[0]}..{names[-1]}",
@@ -114,7 +122,7 @@ def read_gaussians(path: str | os.PathLike, face_count: int | None = None) -> Ga
 
     xyz = stack(["x", "y", "z"])
     dc = stack([f"f_dc_{i}" for i in range(3)])
-    rest = stack([f"f_rest_{i}" for i in range(3 * SH_REST)]).reshape(-1, 3, SH_REST)
+    rest = stack(rest_names).reshape(-1, 3, _sh_rest(degree)) if degree else None
     opacity_logit = _finite(what, "opacity", cols["opacity"].astype(np.float64))
     log_scale = stack([f"scale_{i}" for i in range(3)])
     rot = stack([f"rot_{i}" for i in range(4)])
@@ -127,9 +135,11 @@ def read_gaussians(path: str | os.PathLike, face_count: int | None = None) -> Ga
     norms = np.linalg.norm(rot, axis=1)
     if (norms < 1e-12).any():
         raise _bad(what, f"rot_0..3 of Gaussian {int(np.flatnonzero(norms < 1e-12)[0])} is a zero quaternion")
-    sh = np.empty((len(xyz), SH_REST + 1, 3))
-    sh[:, 0] = dc
-    sh[:, 1:] = np.swapaxes(rest, 1, 2)
+    sh = None
+    if degree:
+        sh = np.empty((len(xyz), _sh_rest(degree) + 1, 3))
+        sh[:, 0] = dc
+        sh[:, 1:] = np.swapaxes(rest, 1, 2)
     with np.errstate(over="ignore"):
         opacity = 1.0 / (1.0 + np.exp(-opacity_logit))
     gaussians = GaussianSet(
@@ -139,7 +149,7 @@ def read_gaussians(path: str | os.PathLike, face_count: int | None = None) -> Ga
         local_log_scale=np.ascontiguousarray(log_scale, np.float32),
         opacity=np.ascontiguousarray(opacity, np.float32),
         color=np.ascontiguousarray(np.clip(SH_C0 * dc + 0.5, 0.0, 1.0), np.float32),
-        sh=np.ascontiguousarray(sh, np.float32),
+        sh=None if sh is None else np.ascontiguousarray(sh, np.float32),
     )
     if face_count is not None:
         check_binding(gaussians, face_count, what)
