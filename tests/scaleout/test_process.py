@@ -106,3 +106,26 @@ async def test_sigterm_drains_finishing_the_round_in_progress(tmp_path):
         assert proc.proc.returncode == 0 and "Draining" in out and "stopped" in out
     finally:
         proc.stop()
+
+
+async def test_a_key_revoked_from_another_process_ends_live_sessions_on_the_sqlite_store(motion_server):
+    from engine.server.store import open_store
+
+    token = await motion_server.token()
+    ws, _ = await open_session(motion_server.ingress_url(), motion_server.headers(token))
+    cli = open_store(None, motion_server.server.data_dir)  # what `facecast keys revoke` opens
+    await cli.open()
+    try:
+        [key] = await cli.list_keys(motion_server.app_id)
+        assert await cli.revoke_key(key.key_id)
+    finally:
+        await cli.close()
+    revoked_at = time.monotonic()
+    error = parse(await asyncio.wait_for(ws.recv(), 5))
+    assert error.server_error.code == E.UNAUTHENTICATED and time.monotonic() - revoked_at < 1.0
+    with pytest.raises(websockets.ConnectionClosed):
+        await ws.recv()
+    assert ws.close_code == 1008
+    refused = await websockets.connect(motion_server.ingress_url(), additional_headers=motion_server.headers(token))
+    assert parse(await refused.recv()).server_error.code == E.UNAUTHENTICATED  # its token opens nothing new
+    await refused.close()
