@@ -166,9 +166,10 @@ class RtcEgress:
 
     def _stop(self, rnd: _Round) -> None:
         rnd.stopped = True
-        if rnd.audio_end is not None and rnd.audio_end <= self.timeline.live():
-            return  # it has played out: nothing to stop
-        at = self.timeline.cut()
+        sent_out = rnd.audio_end is not None and rnd.audio_end <= self.timeline.live()
+        # Even a round the server has sent out whole may still be playing on a peer (its sink and
+        # jitter buffer lag the server's clock): the marker stops it there too.
+        at = rnd.audio_end if sent_out else self.timeline.cut()
         self._broadcast(rnd, ("marker", framing.INTERRUPT, at, 0))
 
     def _hold(self, call: tuple) -> bool:
