@@ -171,11 +171,11 @@ class LiveApp:
 
     @staticmethod
     async def _finish(speech: asyncio.Task) -> float:
+        """Stop waiting for ``speech`` (the audio itself plays on or is interrupted by the next send)."""
         if not speech.done():
             speech.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            return await speech
-        return 0.0
+            await asyncio.wait([speech])  # unlike awaiting it, never swallows a cancellation of this task
+        return 0.0 if speech.cancelled() else speech.result()
 
     async def _watch_window(self) -> None:
         while self.view.is_rendering_enabled():
