@@ -24,56 +24,22 @@ RTC_BUDGET_MS = 150.0
 
 
 async def run_rtc(server, seconds: float, report) -> None:
-    """Add the RTC rows to ``report``; ``server`` has ``base_url``, ``app_id`` and ``key``."""
-    from engine import AudioFormat, AvatarSDK, AvatarView, Configuration, ConversationState, Offscreen
+    """Add the RTC rows to ``report``; ``server`` has ``base_url``, ``app_id`` and ``key``.
+
+    Two rounds, as for Direct Mode: latency with nothing rendering (the client's loop and CPU are
+    the transport's alone, like the direct transport row), then the offset with the view
+    rendering at 25 fps.
+    """
+    from engine import AudioFormat, AvatarSDK, Configuration
     from engine.avatar.manager import AvatarManager
-    from engine.server_sdk import new_avatar_session
-    from engine.wire import AnimationDecoder
-    from plugins.transport_rtc import RtcClient
-
-    pcm = _speech(seconds)
-    n = len(pcm) // (2 * CHUNK)
-    sent = np.full(n + 8, np.nan)
-    latencies: list[float] = []
-    decoder = AnimationDecoder(50)
-
-    def on_animation(envelope: bytes) -> None:
-        anim = decoder.decode(envelope)
-        now = time.perf_counter()
-        latencies.extend(now - sent[anim.start_frame + i] for i in range(len(anim.keyframes)))
 
     await AvatarSDK.initialize(server.app_id, Configuration(driving_service_mode="backend", transport="rtc",
                                                             audio_format=AudioFormat(sample_rate=RATE)))
-    avatar = await AvatarManager.shared.load("demo")
-    view = AvatarView(avatar, Offscreen(128, 128), backend="cpu")
-    controller = view.controller
-    reports = []
-    controller.on_frame_rate_info = reports.append
-    controller.set_audio_sink("virtual", real_time=True)
-    ws = server.base_url.replace("http", "ws", 1)
-    session = new_avatar_session(avatar_id="demo", api_key=server.key, app_id=server.app_id, sample_rate=RATE,
-                                 console_endpoint_url=f"{server.base_url}/v1/console",
-                                 ingress_endpoint_url=f"{ws}/v2/driveningress", egress="webrtc")
-    client = None
-    frames = 0
     try:
-        async with session:
-            client = RtcClient(controller, session.join_url, session.join_token)
-            client.on_animation = on_animation
-            await client.start()
-            renderer = asyncio.create_task(_render(view, ConversationState))
-            t0 = time.perf_counter()
-            for k in range(n):
-                delay = t0 + k / 25 - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                sent[k] = time.perf_counter()
-                await session.send_audio(pcm[2 * CHUNK * k:2 * CHUNK * (k + 1)], end=k == n - 1)
-            await controller.wait_for_conversation_state(ConversationState.idle, timeout=seconds + 15)
-            frames = await renderer
-            await client.close()
+        avatar = await AvatarManager.shared.load("demo")
+        latencies, _, _ = await _round(server, avatar, seconds, render=False)
+        _, reports, frames = await _round(server, avatar, seconds, render=True)
     finally:
-        view.dispose()
         AvatarSDK.cleanup()
     ms = np.asarray([x for x in latencies if np.isfinite(x)]) * 1e3
     what = "chunk → keyframe decoded, 1 session (RTC: WebRTC egress → rtc client)"
@@ -87,6 +53,56 @@ async def run_rtc(server, seconds: float, report) -> None:
                "max over 1 s windows", float(max(offsets)), unit="ms", budget=1.0, windows=len(reports), frames=frames,
                render_fps=round(float(np.mean([r.render_fps for r in reports])) if reports else 0.0, 1),
                dropped=int(sum(r.dropped_frames for r in reports)))
+
+
+async def _round(server, avatar, seconds: float, render: bool) -> tuple[list[float], list, int]:
+    """One WebRTC-egress round from a server-SDK backend to an RtcClient: (latencies s, FrameRateInfo, frames)."""
+    from engine import AvatarView, ConversationState, Offscreen
+    from engine.server_sdk import new_avatar_session
+    from engine.wire import AnimationDecoder
+    from plugins.transport_rtc import RtcClient
+
+    pcm = _speech(seconds)
+    n = len(pcm) // (2 * CHUNK)
+    sent = np.full(n + 8, np.nan)
+    latencies: list[float] = []
+    decoder = AnimationDecoder(avatar.expression_count)
+
+    def on_animation(envelope: bytes) -> None:
+        anim = decoder.decode(envelope)
+        now = time.perf_counter()
+        latencies.extend(now - sent[anim.start_frame + i] for i in range(len(anim.keyframes)))
+
+    view = AvatarView(avatar, Offscreen(128, 128), backend="cpu")
+    controller = view.controller
+    reports = []
+    controller.on_frame_rate_info = reports.append
+    controller.set_audio_sink("virtual", real_time=True)
+    ws = server.base_url.replace("http", "ws", 1)
+    session = new_avatar_session(avatar_id="demo", api_key=server.key, app_id=server.app_id, sample_rate=RATE,
+                                 console_endpoint_url=f"{server.base_url}/v1/console",
+                                 ingress_endpoint_url=f"{ws}/v2/driveningress", egress="webrtc")
+    frames = 0
+    try:
+        async with session:
+            client = RtcClient(controller, session.join_url, session.join_token)
+            client.on_animation = on_animation
+            await client.start()
+            renderer = asyncio.create_task(_render(view, ConversationState)) if render else None
+            t0 = time.perf_counter()
+            for k in range(n):
+                delay = t0 + k / 25 - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                sent[k] = time.perf_counter()
+                await session.send_audio(pcm[2 * CHUNK * k:2 * CHUNK * (k + 1)], end=k == n - 1)
+            await controller.wait_for_conversation_state(ConversationState.idle, timeout=seconds + 15)
+            if renderer is not None:
+                frames = await renderer
+            await client.close()
+    finally:
+        view.dispose()
+    return latencies, reports, frames
 
 
 async def _render(view, states) -> int:
