@@ -45,22 +45,23 @@ def _sh_run(lo, hi, degree, coeffs, means2d, depths, radii, cam, rot, colors):
         inv = 1.0 / math.sqrt(x * x + y * y + w * w)
         x, y, w = x * inv, y * inv, w * inv
         xx, yy, zz, xy, yz, xz = x * x, y * y, w * w, x * y, y * w, x * w
+        # the basis once per Gaussian, shared by the three colour channels
+        b1, b2, b3 = -C1 * y, C1 * w, -C1 * x
+        b4, b5, b6, b7, b8 = C2[0] * xy, C2[1] * yz, C2[2] * (2.0 * zz - xx - yy), C2[3] * xz, C2[4] * (xx - yy)
+        b9, b10 = C3[0] * y * (3.0 * xx - yy), C3[1] * xy * w
+        b11, b12 = C3[2] * y * (4.0 * zz - xx - yy), C3[3] * w * (2.0 * zz - 3.0 * xx - 3.0 * yy)
+        b13, b14, b15 = C3[4] * x * (4.0 * zz - xx - yy), C3[5] * w * (xx - yy), C3[6] * x * (xx - 3.0 * yy)
         for c in range(3):
             s = C0 * coeffs[i, 0, c]
             if degree >= 1:
-                s += C1 * (-y * coeffs[i, 1, c] + w * coeffs[i, 2, c] - x * coeffs[i, 3, c])
-                if degree >= 2:
-                    s += (C2[0] * xy * coeffs[i, 4, c] + C2[1] * yz * coeffs[i, 5, c]
-                          + C2[2] * (2.0 * zz - xx - yy) * coeffs[i, 6, c] + C2[3] * xz * coeffs[i, 7, c]
-                          + C2[4] * (xx - yy) * coeffs[i, 8, c])
-                    if degree >= 3:
-                        s += (C3[0] * y * (3.0 * xx - yy) * coeffs[i, 9, c]
-                              + C3[1] * xy * w * coeffs[i, 10, c]
-                              + C3[2] * y * (4.0 * zz - xx - yy) * coeffs[i, 11, c]
-                              + C3[3] * w * (2.0 * zz - 3.0 * xx - 3.0 * yy) * coeffs[i, 12, c]
-                              + C3[4] * x * (4.0 * zz - xx - yy) * coeffs[i, 13, c]
-                              + C3[5] * w * (xx - yy) * coeffs[i, 14, c]
-                              + C3[6] * x * (xx - 3.0 * yy) * coeffs[i, 15, c])
+                s += b1 * coeffs[i, 1, c] + b2 * coeffs[i, 2, c] + b3 * coeffs[i, 3, c]
+            if degree >= 2:
+                s += (b4 * coeffs[i, 4, c] + b5 * coeffs[i, 5, c] + b6 * coeffs[i, 6, c] + b7 * coeffs[i, 7, c]
+                      + b8 * coeffs[i, 8, c])
+            if degree >= 3:
+                s += (b9 * coeffs[i, 9, c] + b10 * coeffs[i, 10, c] + b11 * coeffs[i, 11, c]
+                      + b12 * coeffs[i, 12, c] + b13 * coeffs[i, 13, c] + b14 * coeffs[i, 14, c]
+                      + b15 * coeffs[i, 15, c])
             colors[i, c] = min(1.0, max(0.0, s + 0.5))
 
 
