@@ -60,9 +60,11 @@ class OggOpusDecoder:
         out: list[np.ndarray] = []
         samples = packets = 0
         while packets < STEP_PACKETS and samples < STEP_SAMPLES:
-            if not self._queue and not self._parse_page():
-                break
-            packets += 1
+            packets += 1  # a page parsed counts as work too: a page may hold no packet at all
+            if not self._queue:
+                if not self._parse_page():
+                    break
+                continue
             for pcm in self._on_packet(self._queue.popleft()):
                 samples += pcm.size * OPUS_RATE // self.sample_rate
                 out.append(pcm)

@@ -12,11 +12,12 @@ import websockets
 
 from engine.server import Limits
 from engine.server.codes import ServerErrorCode as E
+from engine.server.opus import OggOpusDecoder
 from engine.wire import message_pb2 as pb
 
 from ..server.raw_client import T, audio, configure, open_session, parse, speech_like
 from ..server.test_ingress_opus import ogg_opus
-from .hostile import opus_bomb
+from .hostile import ogg_page, opus_bomb, opus_head
 
 
 async def _opus_session(motion_server):
@@ -68,6 +69,19 @@ async def test_opus_bomb_is_decoded_in_steps_and_stopped_at_the_round_limit(moti
     assert parse(await asyncio.wait_for(victim.recv(), 10)).type == T.MESSAGE_TYPE_SERVER_RESPONSE_ANIMATION
     await victim.close()
     await ws.close()
+
+
+def test_pages_without_packets_are_parsed_in_bounded_steps():
+    stream = b"".join([ogg_page([opus_head()], flags=0x02), ogg_page([b"OpusTags" + bytes(8)], sequence=1)]
+                      + [ogg_page([], sequence=2 + i) for i in range(5000)])
+    decoder = OggOpusDecoder(16000)
+    decoder.push(stream)
+    steps = 0
+    while decoder.pending:
+        assert decoder.pull().size == 0
+        steps += 1
+    assert steps >= 5000 // 64  # each step parsed a bounded number of pages
+    assert decoder.finish().size == 0
 
 
 async def test_truncated_final_ogg_page_is_reported(motion_server):
