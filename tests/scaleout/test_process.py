@@ -12,7 +12,7 @@ import websockets
 
 from engine.server.codes import ServerErrorCode as E
 from tests.fixtures.server import TEST_AVATAR_ID, install_test_avatar, provision_app
-from tests.server.raw_client import T, audio, open_session, parse, recv_round, speech_like
+from tests.server.raw_client import T, audio, configure, open_session, parse, recv_round, speech_like
 
 from .services import ServeProcess
 
@@ -68,6 +68,14 @@ async def test_readyz_fails_when_the_store_is_gone_and_while_draining(motion_ser
     server.draining = False
 
 
+async def first_session(url: str, headers: dict):
+    """Open a session on a process that just started: its first motion generator may take a while to load."""
+    ws = await websockets.connect(url, additional_headers=headers, max_size=None)
+    await ws.send(configure())
+    assert parse(await asyncio.wait_for(ws.recv(), 60)).type == T.MESSAGE_TYPE_SERVER_CONFIRM_SESSION
+    return ws
+
+
 async def test_sigterm_drains_finishing_the_round_in_progress(tmp_path):
     data = tmp_path / "data"
     install_test_avatar(data)
@@ -80,8 +88,7 @@ async def test_sigterm_drains_finishing_the_round_in_progress(tmp_path):
                 token = (await resp.json())["sessionToken"]
         url = f"{proc.base_url.replace('http', 'ws')}/v2/driveningress/websocket?id={TEST_AVATAR_ID}"
         headers = {"X-App-ID": app_id, "X-Session-Key": token}
-        busy, _ = await open_session(url, headers)
-        idle, _ = await open_session(url, headers)
+        busy, idle = await first_session(url, headers), await first_session(url, headers)
         pcm = speech_like(1.2)
         await busy.send(audio("r1", pcm[:6400]))  # the round is under way...
         await asyncio.sleep(0.2)
