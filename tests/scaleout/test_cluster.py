@@ -98,7 +98,7 @@ async def connect(base_url: str, app_id: str, token: str):
     ws = await websockets.connect(ingress(base_url), additional_headers={"X-App-ID": app_id, "X-Session-Key": token},
                                   max_size=None)
     await ws.send(configure())
-    return ws, parse(await asyncio.wait_for(ws.recv(), 10))
+    return ws, parse(await asyncio.wait_for(ws.recv(), 60))  # a fresh process loads its first generator
 
 
 async def admitted(base_url: str, app_id: str, token: str):
