@@ -107,9 +107,9 @@ def add_teeth(flame: dict[str, np.ndarray], shape_count: int = 300) -> dict[str,
     out["J_regressor"] = np.concatenate([flame["J_regressor"].astype(np.float64),
                                          np.zeros((flame["J_regressor"].shape[0], TEETH_VERTEX_COUNT))], axis=1)
     out["weights"] = np.concatenate([flame["weights"].astype(np.float64), weights_teeth])
-    for key in ("eyelid_dirs",):
-        if key in flame:
-            out[key] = np.concatenate([flame[key], np.zeros((flame[key].shape[0], TEETH_VERTEX_COUNT, 3))], axis=1)
+    if "eyelid_dirs" in flame:  # eyelid blendshapes some FLAME variants carry: the teeth do not blink
+        lids = flame["eyelid_dirs"]
+        out["eyelid_dirs"] = np.concatenate([lids, np.zeros((lids.shape[0], TEETH_VERTEX_COUNT, 3))], axis=1)
     for key in ("l_eyelid", "r_eyelid"):
         if key in flame:
             out[key] = np.concatenate([flame[key], np.zeros((TEETH_VERTEX_COUNT, 3))])
