@@ -42,3 +42,16 @@ def test_render_motion_writes_one_frame_per_keyframe(imported, run_dir, tmp_path
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     assert len(frames) == 30 and frames[0].shape == (64, 64, 3)
     assert np.abs(frames[0].astype(int) - frames[20]).mean() > 1.0  # the head moves
+
+
+def test_a_view_draws_sh_colour_at_the_tier_degree(imported):
+    from engine.render.containers import Offscreen
+    from engine.render.view import AvatarView
+
+    avatar, _ = imported
+    view = AvatarView(avatar, Offscreen(64, 64), backend="cpu")
+    try:
+        assert view.export_bitmap(timeout=120)
+        assert view._render._preparer.sh_degree == 3  # the default tier, ultra, evaluates SH 3
+    finally:
+        view.dispose()
