@@ -62,7 +62,8 @@ print(t1 - t0, t3 - t2)
 
 def payloads(count: int, rng: np.random.Generator) -> list[bytes]:
     dim = 20 + EXPRESSIONS
-    return [encode_animation("conn-1", f"req-{i // 10}", rng.normal(0, 0.3, (KEYFRAMES_PER_MESSAGE, dim)).astype(np.float32),
+    return [encode_animation("conn-1", f"req-{i // 10}",
+                             rng.normal(0, 0.3, (KEYFRAMES_PER_MESSAGE, dim)).astype(np.float32),
                              (i % 10) * KEYFRAMES_PER_MESSAGE, i % 10 == 9) for i in range(count)]
 
 
@@ -73,7 +74,8 @@ def bench_decode(report: Report, messages: int, repeat: int) -> None:
     decoder.decode(data[0])
     report.note(f"decode: first call (numba on-disk cache) {1e3 * (time.perf_counter() - t0):.1f} ms")
     for payload in data[:20]:  # same answers before timing anything
-        assert np.array_equal(decoder.decode(payload).keyframes, decode_animation_reference(payload, EXPRESSIONS).keyframes)
+        want = decode_animation_reference(payload, EXPRESSIONS).keyframes
+        assert np.array_equal(decoder.decode(payload).keyframes, want)
 
     def ours():
         for payload in data:
