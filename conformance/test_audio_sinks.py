@@ -122,25 +122,30 @@ def test_clock_plays_every_written_sample_once(make_sink):
 
 
 def test_clock_runs_at_the_rate_of_real_time(make_sink, real_time):
-    """Over 1.5 s of glitch-free playback the clock must advance 1.5 s of samples, ±1 %.
+    """Over 1.5 s of playback the clock must advance 1.5 s of samples, ±1 %.
 
-    A window in which the device itself underran (a loaded machine) is measured again, up to
-    three times: silence it played was rightly not counted by the clock."""
+    Up to three windows are measured and one within bounds passes: on a loaded machine a reading
+    can come late, and a window in which the device itself underran rightly did not count the
+    silence it played. A clock that runs fast or slow misses in every window."""
     sink = make_sink()
-    sink.write(_tone(8.0))
+    sink.write(_tone(12.0))
     assert Driver(sink).until(lambda: sink.position() > RATE // 5, timeout=5.0), "the clock did not start"
-    rates = []
+    rates, glitched = [], 0
     for _ in range(3):
         glitches = sink.underruns
         t0, p0 = time.monotonic(), sink.position()
         time.sleep(1.5)
         t1, p1 = time.monotonic(), sink.position()
         rate = (p1 - p0) / RATE / (t1 - t0)
-        if sink.underruns == glitches:
-            assert 0.99 <= rate <= 1.01, f"the clock ran at {rate:.3f}× real time"
+        if sink.underruns != glitches:
+            glitched += 1
+        elif 0.99 <= rate <= 1.01:
             return
-        rates.append(round(rate, 3))
-    pytest.skip(f"the device underran in every measurement window (rates {rates}); a loaded machine")
+        else:
+            rates.append(round(rate, 3))
+    if not rates:
+        pytest.skip(f"the device underran in all {glitched} measurement windows; a loaded machine")
+    pytest.fail(f"the clock ran at {rates}× real time (±1 % allowed)", pytrace=False)
 
 
 def test_position_stops_while_paused_and_never_runs_backwards(make_sink):
