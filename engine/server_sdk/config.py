@@ -7,7 +7,8 @@ session is built, with an :class:`AvatarSDKError` (``unsupportedParameter`` or
 
 Facecast's own additions: ``egress`` (``"websocket"``, the default: animation comes back over the
 session's WebSocket to ``transport_frames``; ``"webrtc"``: the server pushes audio and motion to
-WebRTC peers that join with the session's join URL and token) and ``webrtc_egress``.
+WebRTC peers that join with the session's join URL and token; ``"webrtc-video"``: the server
+renders the avatar and streams it to viewers that join the same way) and ``webrtc_egress``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ class AudioFormat(str, enum.Enum):
 class Egress(str, enum.Enum):
     websocket = "websocket"
     webrtc = "webrtc"
+    webrtc_video = "webrtc-video"  # the server renders the avatar; viewers join as for webrtc (docs/video.md)
+
+    @property
+    def joinable(self) -> bool:
+        """Peers join this egress with the session's join URL and token."""
+        return self in (Egress.webrtc, Egress.webrtc_video)
 
 
 @attrs.frozen
@@ -115,7 +122,7 @@ class SessionConfig:
         if self.sample_rate not in SAMPLE_RATES:
             raise AvatarSDKError(AvatarSDKErrorCode.unsupportedSampleRate, f"sample_rate {self.sample_rate} is not "
                                  f"one of {', '.join(map(str, SAMPLE_RATES))} Hz", phase="config")
-        if self.webrtc_egress is not None and self.egress != Egress.webrtc:
+        if self.webrtc_egress is not None and not self.egress.joinable:
             object.__setattr__(self, "egress", Egress.webrtc)
         if not (self.console_endpoint_url and self.ingress_endpoint_url):
             region = self.region.strip()

@@ -108,7 +108,7 @@ class AvatarSession:
             await ws.close()
             raise
         self.connection_id = confirm.connection_id
-        if cfg.egress == Egress.webrtc:
+        if cfg.egress.joinable:
             if not confirm.join_url or not confirm.join_token:
                 await self.close()
                 raise AvatarSDKError(C.egressUnavailable, "the server confirmed the session without a WebRTC join "
@@ -227,8 +227,8 @@ class AvatarSession:
             else pb.AUDIO_FORMAT_PCM_S16LE
         body.transport_compression = pb.TRANSPORT_COMPRESSION_NONE
         body.extra_params.update(cfg.extra_params)
-        if cfg.egress == Egress.webrtc:
-            body.egress_type = pb.EGRESS_TYPE_WEBRTC
+        if cfg.egress.joinable:
+            body.egress_type = pb.EGRESS_TYPE_WEBRTC if cfg.egress == Egress.webrtc else pb.EGRESS_TYPE_WEBRTC_VIDEO
             limits = cfg.webrtc_egress
             body.webrtc_egress.SetInParent()
             if limits is not None:

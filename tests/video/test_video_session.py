@@ -110,3 +110,26 @@ async def test_bad_video_parameters_are_refused_with_a_message(video_server):
         assert "even number of pixels" in reply.server_error.message
     finally:
         await ws.close()
+
+
+async def test_a_backend_using_the_server_sdk_starts_a_video_session_a_viewer_watches(video_server):
+    from engine.server_sdk import new_avatar_session
+
+    server, setup = video_server
+    session = new_avatar_session(avatar_id="demo", api_key=setup.api_key, app_id=setup.app_id,
+                                 console_endpoint_url=f"{server.base_url}/v1/console",
+                                 ingress_endpoint_url=server.endpoints.ingress, sample_rate=RATE,
+                                 egress="webrtc-video")
+    viewer = Viewer()
+    try:
+        await session.init()
+        await session.start()
+        status, body = await viewer.join_url(session.join_url, session.join_token)
+        assert status == 201, body
+        await viewer.wait(lambda: viewer.states == ["idle"] and len(viewer.video) >= 3, 120)
+        pcm, _ = load_speech(SPEECH_CLIP, RATE)
+        await session.send_audio(pcm[: RATE].tobytes(), end=True)
+        await viewer.wait(lambda: "playing" in viewer.states and viewer.states[-1] == "idle", 60)
+    finally:
+        await viewer.close()
+        await session.close()
