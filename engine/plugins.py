@@ -12,13 +12,16 @@ import importlib.metadata as md
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
 from . import hookspecs
+
+if TYPE_CHECKING:
+    from .contracts import BackendScore
 
 log = logging.getLogger("facecast.plugins")
 
@@ -155,7 +158,8 @@ class PluginManager:
                         "registers": {k: v for k, v in registered.items() if v}})
         return out
 
-    def choose_renderer(self, scores: list) -> str | None:
+    def choose_renderer(self, scores: Sequence[BackendScore]) -> str | None:
+        """The first plugin's answer to the ``choose_renderer`` hook (``firstresult``), or None."""
         return self.pm.hook.choose_renderer(scores=scores)
 
 
