@@ -17,6 +17,7 @@ import resource
 import time
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 log = logging.getLogger("facecast.server")
 
@@ -53,6 +54,38 @@ def connection_cap(configured: int) -> int:
         return configured
     left = soft - _open_descriptors() - max(FD_RESERVE, soft // 8) - listen_backlog()
     return max(1, min(configured, left))
+
+
+class MalformedRequestLog(logging.Filter):
+    """Keeps aiohttp from logging a traceback per malformed request (any peer can send them as fast
+    as it likes): one line per ``interval_s`` says how many were refused since the last line."""
+
+    def __init__(self, interval_s: float = 10.0) -> None:
+        super().__init__()
+        self.interval_s = interval_s
+        self._last = -interval_s
+        self._count = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if not isinstance(exc, HttpProcessingError):
+            return True
+        self._count += 1
+        now = time.monotonic()
+        if now - self._last < self.interval_s:
+            return False
+        record.msg, record.args, record.exc_info, record.exc_text = (
+            "refused %d malformed HTTP request(s) (last: %s)", (self._count, str(exc).splitlines()[0]), None, None)
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        self._last, self._count = now, 0
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    """Install :class:`MalformedRequestLog` on aiohttp's server logger (once per process)."""
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequestLog) for f in server_log.filters):
+        server_log.addFilter(MalformedRequestLog())
 
 
 class _Refuse(asyncio.Protocol):
@@ -99,6 +132,7 @@ class CappedSite(web.BaseSite):
 
     async def start(self) -> None:
         await super().start()
+        quiet_malformed_requests()
         server = self._runner.server
         assert server is not None
         self._server = await asyncio.get_running_loop().create_server(

@@ -150,3 +150,15 @@ async def test_a_socket_flood_at_a_low_fd_limit_neither_exhausts_descriptors_nor
     assert status in (200, 503)
     log = log_path.read_text(errors="replace")
     assert "Too many open files" not in log and len(log) < 10_000, log[-2000:]
+
+
+async def test_malformed_requests_do_not_log_a_traceback_each(motion_server, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="aiohttp.server")
+    for line in (b"GET / HTTP/9.9", b"GET /\x00 HTTP/1.1", b"\xff\xfe garbage") * 10:
+        reader, writer = await _raw(motion_server.server.port, line + b"\r\nHost: x\r\n\r\n")
+        await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+    records = [r for r in caplog.records if r.name == "aiohttp.server" and r.levelno >= logging.INFO]
+    assert len(records) <= 2 and not any(r.exc_info for r in records), [r.getMessage() for r in records]
