@@ -38,9 +38,14 @@ def add_arguments(parser) -> None:
 def pytest_argv(args) -> list[str]:
     import importlib.metadata as md
     import os
+    from pathlib import Path
 
-    # No configuration, conftest or asyncio plugin of the current folder changes what runs.
-    argv = ["-c", os.devnull, "--rootdir", os.getcwd(), "--noconftest", "-p", "no:cacheprovider", "-p", "no:asyncio"]
+    import conformance
+
+    # No configuration, conftest or asyncio plugin of the current folder changes what runs; the
+    # root is the suite's own folder, so test ids read conformance/test_....py::test_...
+    root = Path(conformance.__file__).resolve().parent.parent
+    argv = ["-c", os.devnull, "--rootdir", str(root), "--noconftest", "-p", "no:cacheprovider", "-p", "no:asyncio"]
     if not any(ep.value == "conformance.plugin" for ep in md.entry_points(group="pytest11")):
         argv += ["-p", "conformance.plugin"]  # running from a checkout that is not installed
     named = {option for option in SUITES if getattr(args, option)}
