@@ -49,7 +49,8 @@ async def _one_size(report, procs_n: int, data: Path, dsn: str, redis_url: str, 
 
     from .e2e import FAST_CONSOLE, PRIORITY, request_token
 
-    extra = ("--max-sessions-per-app", "100000", "--trusted-proxy", "127.0.0.1", *FAST_CONSOLE)
+    extra = ("--max-sessions-per-app", "100000", "--trusted-proxy", "127.0.0.1", "--generator", args.generator,
+             *FAST_CONSOLE)
     procs = [ServeProcess(data, dsn, redis_url, *extra, nice=PRIORITY, wait=False) for _ in range(procs_n)]
     balancer = None
     try:
@@ -107,9 +108,14 @@ async def run_cluster(args, report) -> None:
         pg.stop()
         tmp.cleanup()
     cpus = os.cpu_count() or 1
-    report.note(
-        f"cluster case: HAProxy (round robin, /readyz checks), PostgreSQL 15 and Redis on loopback; every server "
-        f"process, the balancer, the databases and this load generator share the machine's {cpus} CPUs, none "
-        f"pinned. {'With 2 CPUs the second process gets no core of its own, so the 1 → 2 process figures cannot ' if cpus <= 2 else 'The '}"
-        f"{'show scaling: they show that sessions through the balancer meet the budget, what the balancer costs, and that the shared store and leases do not cap throughput. Scaling needs a core (or a machine) per process.' if cpus <= 2 else '1 → 2 process figures show scaling only as far as idle cores allow.'} "
-        "Levels of --cluster-sessions run for --seconds each.")
+    if cpus <= 2:
+        meaning = (f"With {cpus} CPUs the second process gets no core of its own, so the 1 → 2 process figures "
+                   "cannot show scaling: they show that sessions through the balancer meet the budget (or not), "
+                   "what the balancer costs, and that the shared store and leases do not cap throughput. "
+                   "Scaling needs a core (or a machine) per process.")
+    else:
+        meaning = "The 1 → 2 process figures show scaling only as far as idle cores allow."
+    report.note(f"cluster case: HAProxy (round robin, /readyz checks), PostgreSQL and Redis on loopback; every "
+                f"server process, the balancer, the databases and this load generator share the machine's {cpus} "
+                f"CPUs, none pinned. {meaning} Levels of --cluster-sessions run for --seconds each; "
+                f"{args.generator} motion generator.")

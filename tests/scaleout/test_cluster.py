@@ -37,7 +37,9 @@ class Cluster:
         self.dsn = postgres.create_database("cluster")
         self.redis = redis_server.url
         self.data_dir = data_dir
-        self.args = ("--max-sessions-per-app", str(LIMIT), "--lease-ttl", "2", "--trusted-proxy", "127.0.0.1",
+        # The procedural generator: these tests are about the processes, and it is the cheapest to run.
+        self.args = ("--generator", "procedural",
+                     "--max-sessions-per-app", str(LIMIT), "--lease-ttl", "2", "--trusted-proxy", "127.0.0.1",
                      "--key-rate", str(KEY_RATE), "--address-rate", "1000", "--drain-timeout", "10")
         # Started together: migrations and first-start provisioning take turns under advisory locks.
         self.procs = [ServeProcess(data_dir, self.dsn, self.redis, *self.args, wait=False) for _ in range(3)]

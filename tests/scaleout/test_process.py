@@ -80,7 +80,7 @@ async def test_sigterm_drains_finishing_the_round_in_progress(tmp_path):
     data = tmp_path / "data"
     install_test_avatar(data)
     app_id, key = await provision_app(data, "drain-app", [TEST_AVATAR_ID])
-    proc = await asyncio.to_thread(ServeProcess, data, None, None, "--drain-timeout", "20")
+    proc = await asyncio.to_thread(ServeProcess, data, None, None, "--drain-timeout", "20", "--generator", "procedural")
     try:
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{proc.base_url}/v1/console/session-tokens", headers={"X-Api-Key": key},
