@@ -1,8 +1,8 @@
 """Soak: does anything grow over a long session or over many views?
 
 Two runs, each sampled at the end of its warm-up, in the middle and at the end (after a
-``gc.collect()``): resident memory, threads, open file descriptors and live renderer objects
-(the GPU-side resources a view holds are owned by those).
+``gc.collect()``): resident memory, threads, open file descriptors, live renderer objects and,
+with the wgpu backend, the GPU objects wgpu reports alive.
 
 *Session*: the embedded Motion Server on loopback and a backend-mode app in one process, in real
 time — speech goes to the server in 200 ms chunks, its animation messages go to the view's
@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import gc
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -44,8 +45,10 @@ def sample() -> dict[str, float]:
     with open("/proc/self/statm") as fh:
         rss_pages = int(fh.read().split()[1])
     renderers = sum(1 for o in gc.get_objects() if type(o).__name__.endswith("Renderer"))
+    wgpu = sys.modules.get("wgpu")  # wgpu-py counts the GPU objects it has alive (devices, buffers, textures…)
+    gpu_objects = wgpu.diagnostics.object_counts.get_dict()["total"]["count"] if wgpu is not None else 0
     return {"rss_mb": rss_pages * os.sysconf("SC_PAGE_SIZE") / 2**20, "threads": threading.active_count(),
-            "fds": len(os.listdir("/proc/self/fd")), "renderers": renderers}
+            "fds": len(os.listdir("/proc/self/fd")), "renderers": renderers, "gpu_objects": gpu_objects}
 
 
 async def _session(minutes: float, backend: str, size: int) -> list[tuple[str, dict[str, float]]]:
@@ -167,7 +170,7 @@ def _report(report: Report, what: str, samples: list[tuple[str, dict[str, float]
             continue
         report.add(f"{what} RSS at {label}", f"{values['rss_mb']:.0f} MB", values["rss_mb"], "warm-up",
                    base["rss_mb"], unit="MB", budget=base["rss_mb"] * RSS_BUDGET)
-        for key in ("threads", "fds", "renderers"):
+        for key in ("threads", "fds", "renderers", "gpu_objects"):
             report.add(f"{what} {key} at {label}", f"{values[key]:.0f}", values[key], "warm-up", base[key],
                        unit="count", budget=base[key])
     first, last = base["rss_mb"], samples[-1][1]["rss_mb"]
