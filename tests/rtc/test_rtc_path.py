@@ -144,3 +144,24 @@ async def test_the_server_killed_mid_round_is_reported_and_what_arrived_plays_ou
     await asyncio.wait_for(client.close(), 3)
     await asyncio.wait_for(session.close(), 3)
     assert backend_errors and backend_errors[-1].code.value == "connectionClosed"
+
+
+async def test_pause_and_resume_keep_the_round_and_its_motion(motion_server, player, speech):
+    controller = player.controller
+    pcm = speech[: int(1.5 * RATE)]
+    async with webrtc_session(motion_server) as session:
+        client = RtcClient(controller, session.join_url, session.join_token)
+        await client.start()
+        await send_paced(session, pcm, speed=6.0)
+        while controller.get_audio_time() < 0.4:
+            await asyncio.sleep(0.02)
+        controller.pause()
+        assert controller.conversation_state == ConversationState.paused
+        await asyncio.sleep(0.1)  # the block the device was playing when paused finishes
+        held = controller.get_audio_time()
+        await asyncio.sleep(0.4)  # audio keeps arriving from the track while paused; none of it plays
+        assert controller.get_audio_time() == held
+        await controller.resume()
+        await controller.wait_for_conversation_state(ConversationState.idle, timeout=10)
+        assert abs(controller.get_audio_time() - len(pcm) / RATE) < 0.04  # all of it, once, in order
+        await client.close()
