@@ -72,7 +72,11 @@ def run_generator(name: str, utt) -> np.ndarray:
 
 
 class LipGap:
-    """Midline distance (mm) between the demo head's upper and lower lip for a pose."""
+    """Midline distance (mm) between the upper and lower lip of the demo ``head``, per keyframe.
+
+    The demo mouth slit has two copies of each vertex, one skinned to the head and one to the jaw; their
+    mean vertical distance on the midline after deformation is the gap (negative: the lips press together).
+    """
 
     def __init__(self, head) -> None:
         v = head.v_template
@@ -80,6 +84,8 @@ class LipGap:
                               & (v[:, 2] > v[:, 2].max() - 0.05))
         jaw = head.weights[slit, 2]
         self.upper, self.lower = slit[jaw < 0.5], slit[jaw >= 0.5]
+        if not (self.upper.size and self.lower.size):
+            raise ValueError("this head has no demo mouth slit on its midline; LipGap reads the demo head only")
         self.deform = Deformer(head)
 
     def __call__(self, keyframes: np.ndarray) -> np.ndarray:
@@ -87,7 +93,7 @@ class LipGap:
         for i, pose in enumerate(keyframes):
             v = self.deform(np.ascontiguousarray(pose, np.float32))
             out[i] = 1000.0 * (v[self.upper, 1].mean() - v[self.lower, 1].mean())
-        return np.maximum(out, 0.0)
+        return out
 
 
 class MouthPixels:
@@ -215,7 +221,7 @@ def main(argv: list[str]) -> int:
     render_sel = sorted(set(render_sel.tolist()))
     for name in GENERATORS:
         keyframes = [run_generator(name, u) for _, _, u in utts]
-        geo = [on_grid(gap(k), layout.MOTION_FPS, u.audio.size / u.sample_rate) for k, (_, _, u) in zip(keyframes, utts)]
+        geo = [on_grid(np.maximum(gap(k), 0.0), layout.MOTION_FPS, u.audio.size / u.sample_rate) for k, (_, _, u) in zip(keyframes, utts)]
         results.setdefault("keyframes", {})[name] = scores(geo, [t for _, t in refs], spans, stops, CLOSED_MM)
         started = time.perf_counter()
         px = []

@@ -20,10 +20,10 @@ from .features import FEATURES
 from .phonemes import CLASSES
 
 # Keyframe i shows time i·40 ms; with 2 windows of look-ahead the newest sub-frame ready when it
-# is emitted is 4i+11 (its 25 ms window ends at i·40 + 120 ms).
+# is emitted is 2i+5 (its 25 ms window ends at i·40 + 120 ms); the oldest used ends at i·40 - 100 ms.
 LOOKAHEAD_WINDOWS = 2
-PAST = 12
-FUTURE = 12
+PAST = 6
+FUTURE = 6
 CONTEXT = PAST + FUTURE
 INPUTS = CONTEXT * FEATURES
 OUTPUTS = len(CLASSES) + 1
@@ -44,10 +44,10 @@ class Weights:
 
 
 def load_weights(path=None) -> Weights:
-    """The shipped weights (or ``path``), checked for shape and finiteness."""
+    """The shipped weights (or those at ``path``), checked for shape and finiteness."""
     source = path if path is not None else resources.files(__package__).joinpath(WEIGHTS_FILE)
     try:
-        with resources.as_file(source) if path is None else _nullcontext(path) as p, np.load(p) as z:
+        with source.open("rb") if path is None else open(path, "rb") as f, np.load(f) as z:
             arrays = {k: np.ascontiguousarray(z[k], np.float32) for k in attrs.fields_dict(Weights)}
     except (OSError, KeyError, ValueError) as exc:
         raise AvatarError(ErrorCode.serverError, f"lip-sync weights {source} are missing or unreadable ({exc}); "
@@ -62,17 +62,6 @@ def load_weights(path=None) -> Weights:
             raise AvatarError(ErrorCode.serverError, f"lip-sync weights {source}: {name} has shape {a.shape}, "
                               f"expected {shape} of finite values; re-run scripts/train_lipsync.py")
     return w
-
-
-class _nullcontext:
-    def __init__(self, value):
-        self.value = value
-
-    def __enter__(self):
-        return self.value
-
-    def __exit__(self, *exc):
-        return False
 
 
 @numba.njit(cache=True, nogil=True)
