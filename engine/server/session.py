@@ -32,7 +32,7 @@ from ..wire import encode_animation
 from ..wire.decode_kernel import MAX_ID_BYTES
 from ..wire import message_pb2 as pb
 from ..wire.messages import confirm_session, parse_message, server_error
-from .codes import CloseCode, ServerErrorCode as E
+from .codes import CloseCode, ServerErrorCode
 from .limits import Limits
 from .observe import NullObserver
 from .opus import OggOpusDecoder, OggOpusError
@@ -145,12 +145,12 @@ class IngressSession:
         rnd = self._round
         return rnd is not None and not rnd.ended and not rnd.stopped
 
-    async def _error(self, code: E, message: str, req_id: str = "") -> None:
+    async def _error(self, code: ServerErrorCode, message: str, req_id: str = "") -> None:
         self.observer.error(code)
         if not self.ws.closed:
             await self._send(server_error(int(code), message, connection_id=self.connection_id, req_id=req_id))
 
-    async def fail(self, code: E, message: str, close_code: CloseCode, req_id: str = "") -> None:
+    async def fail(self, code: ServerErrorCode, message: str, close_code: CloseCode, req_id: str = "") -> None:
         """Send ``SERVER_ERROR`` then close the socket; the session cannot continue."""
         log.info("session %s (app %s) closed: %s (%d)", self.connection_id, self.app_id, message, int(code))
         self.observer.error(code)
@@ -182,7 +182,7 @@ class IngressSession:
                 if msg.type == WSMsgType.BINARY:
                     await self._on_binary(msg.data)
                 elif msg.type == WSMsgType.TEXT:
-                    await self._refuse(E.INVALID_ARGUMENT, "text frames are not part of the protocol; "
+                    await self._refuse(ServerErrorCode.INVALID_ARGUMENT, "text frames are not part of the protocol; "
                                        "send each protobuf Message as one binary frame")
                 elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                     break
@@ -205,19 +205,20 @@ class IngressSession:
 
     async def _expire(self, reason: str) -> None:
         if reason == "token":
-            await self.fail(E.TOKEN_EXPIRED, "the session token expired during the session; "
+            await self.fail(ServerErrorCode.TOKEN_EXPIRED, "the session token expired during the session; "
                             "request a new token and reconnect", CloseCode.TOKEN_EXPIRED)
         if reason == "session":
-            await self.fail(E.SESSION_DURATION_EXCEEDED,
+            await self.fail(ServerErrorCode.SESSION_DURATION_EXCEEDED,
                             f"session duration limit of {self.limits.max_session_s:g} s reached",
                             CloseCode.POLICY_VIOLATION)
         if reason == "configure":
-            await self.fail(E.INVALID_ARGUMENT, f"no CLIENT_CONFIGURE_SESSION within "
+            await self.fail(ServerErrorCode.INVALID_ARGUMENT, f"no CLIENT_CONFIGURE_SESSION within "
                             f"{self.limits.configure_timeout_s:g} s of connecting", CloseCode.POLICY_VIOLATION)
-        await self.fail(E.IDLE_TIMEOUT, f"no message for {self.limits.idle_timeout_s:g} s; closing the idle session",
+        await self.fail(ServerErrorCode.IDLE_TIMEOUT,
+                        f"no message for {self.limits.idle_timeout_s:g} s; closing the idle session",
                         CloseCode.NORMAL)
 
-    async def _refuse(self, code: E, message: str, req_id: str = "") -> None:
+    async def _refuse(self, code: ServerErrorCode, message: str, req_id: str = "") -> None:
         """A bad message: before configure the session cannot continue, after it we skip the message."""
         if self._generator is None:
             await self.fail(code, message, CloseCode.POLICY_VIOLATION, req_id)
@@ -227,42 +228,46 @@ class IngressSession:
 
     async def _on_binary(self, data: bytes) -> None:
         if len(data) > self.limits.max_message_bytes:
-            await self._refuse(E.MESSAGE_TOO_LARGE, f"message of {len(data)} bytes is over the limit of "
+            await self._refuse(ServerErrorCode.MESSAGE_TOO_LARGE, f"message of {len(data)} bytes is over the limit of "
                                f"{self.limits.max_message_bytes} bytes; send audio in smaller chunks")
             return
         try:
             msg = parse_message(data)
         except AvatarError as exc:
-            await self._refuse(E.INVALID_ARGUMENT, exc.message)
+            await self._refuse(ServerErrorCode.INVALID_ARGUMENT, exc.message)
             return
         if msg.type == pb.MESSAGE_TYPE_CLIENT_CONFIGURE_SESSION:
             await self._on_configure(msg.client_configure_session)
         elif self._generator is None:
-            await self._refuse(E.INVALID_ARGUMENT, "the first message must be CLIENT_CONFIGURE_SESSION")
+            await self._refuse(ServerErrorCode.INVALID_ARGUMENT, "the first message must be CLIENT_CONFIGURE_SESSION")
         elif msg.type == pb.MESSAGE_TYPE_CLIENT_AUDIO_INPUT:
             await self._on_audio(msg.client_audio_input)
         elif msg.type == pb.MESSAGE_TYPE_CLIENT_INTERRUPT:
             self._on_interrupt(msg.client_interrupt.req_id)
         else:
-            await self._refuse(E.INVALID_ARGUMENT, f"{pb.MessageType.Name(msg.type)} is a server message; "
+            await self._refuse(ServerErrorCode.INVALID_ARGUMENT,
+                               f"{pb.MessageType.Name(msg.type)} is a server message; "
                                "clients send configure, audio input and interrupt only")
 
     async def _on_configure(self, cfg: pb.ClientConfigureSession) -> None:
         if self._generator is not None:
-            await self._refuse(E.INVALID_ARGUMENT, "the session is already configured")
+            await self._refuse(ServerErrorCode.INVALID_ARGUMENT, "the session is already configured")
             return
         if cfg.sample_rate not in SAMPLE_RATES:
-            await self.fail(E.SAMPLE_RATE_UNSUPPORTED, f"sample rate {cfg.sample_rate} Hz is not supported; use one "
+            await self.fail(ServerErrorCode.SAMPLE_RATE_UNSUPPORTED,
+                            f"sample rate {cfg.sample_rate} Hz is not supported; use one "
                             f"of {', '.join(map(str, SAMPLE_RATES))}", CloseCode.POLICY_VIOLATION)
         if cfg.audio_format not in (pb.AUDIO_FORMAT_PCM_S16LE, pb.AUDIO_FORMAT_OGG_OPUS):
-            await self.fail(E.AUDIO_FORMAT_UNSUPPORTED, "audio_format must be PCM_S16LE (mono) or OGG_OPUS",
+            await self.fail(ServerErrorCode.AUDIO_FORMAT_UNSUPPORTED,
+                            "audio_format must be PCM_S16LE (mono) or OGG_OPUS",
                             CloseCode.POLICY_VIOLATION)
         webrtc = cfg.egress_type == pb.EGRESS_TYPE_WEBRTC and self._rtc is not None
         video = cfg.egress_type == pb.EGRESS_TYPE_WEBRTC_VIDEO and self._video is not None
         if cfg.egress_type != pb.EGRESS_TYPE_UNSPECIFIED and not (webrtc or video):
             name = pb.EgressType.Name(cfg.egress_type) if cfg.egress_type in pb.EgressType.values() \
                 else str(cfg.egress_type)
-            await self.fail(E.AUDIO_FORMAT_UNSUPPORTED, f"egress_type {name} is not supported by this server; use "
+            await self.fail(ServerErrorCode.AUDIO_FORMAT_UNSUPPORTED,
+                            f"egress_type {name} is not supported by this server; use "
                             "EGRESS_TYPE_UNSPECIFIED (answer over this WebSocket), EGRESS_TYPE_WEBRTC or "
                             "EGRESS_TYPE_WEBRTC_VIDEO",
                             CloseCode.POLICY_VIOLATION)
@@ -270,7 +275,8 @@ class IngressSession:
             self._generator = await _in_thread(self._start_generator, cfg.sample_rate)
         except Exception:
             log.exception("motion generator failed to start")
-            await self.fail(E.UNAVAILABLE, "the motion generator failed to start", CloseCode.INTERNAL_ERROR)
+            await self.fail(ServerErrorCode.UNAVAILABLE,
+                            "the motion generator failed to start", CloseCode.INTERNAL_ERROR)
         self._sample_rate = cfg.sample_rate
         self._opus = cfg.audio_format == pb.AUDIO_FORMAT_OGG_OPUS
         if self._opus:  # PyAV's first import takes ~60 ms: never on the event loop
@@ -299,10 +305,12 @@ class IngressSession:
     async def _on_audio(self, audio: pb.ClientAudioInput) -> None:
         req_id = audio.req_id
         if not req_id or len(req_id.encode("utf-8")) > MAX_ID_BYTES:
-            await self._refuse(E.INVALID_ARGUMENT, f"CLIENT_AUDIO_INPUT needs a req_id of 1..{MAX_ID_BYTES} bytes")
+            await self._refuse(ServerErrorCode.INVALID_ARGUMENT,
+                               f"CLIENT_AUDIO_INPUT needs a req_id of 1..{MAX_ID_BYTES} bytes")
             return
         if len(audio.audio) % 2 and not self._opus:
-            await self._refuse(E.INVALID_ARGUMENT, f"audio chunk of {len(audio.audio)} bytes is not whole PCM16 "
+            await self._refuse(ServerErrorCode.INVALID_ARGUMENT,
+                               f"audio chunk of {len(audio.audio)} bytes is not whole PCM16 "
                                "samples (an even byte count)", req_id)
             return
         rnd = self._round
@@ -313,7 +321,8 @@ class IngressSession:
         elif rnd.stopped:
             return  # interrupted or over its limit: the client was told; the rest is discarded by design
         elif rnd.ended:
-            await self._refuse(E.INVALID_ARGUMENT, f"round {req_id!r} already ended; use a new req_id", req_id)
+            await self._refuse(ServerErrorCode.INVALID_ARGUMENT,
+                               f"round {req_id!r} already ended; use a new req_id", req_id)
             return
         if rnd.opus is None:
             await self._use_pcm(rnd, np.frombuffer(audio.audio, dtype="<i2"), audio.end)
@@ -329,7 +338,7 @@ class IngressSession:
         except OggOpusError as exc:
             rnd.stopped = True
             self._generator.reset()
-            await self._error(E.INVALID_ARGUMENT, f"round {rnd.req_id!r}: {exc}", rnd.req_id)
+            await self._error(ServerErrorCode.INVALID_ARGUMENT, f"round {rnd.req_id!r}: {exc}", rnd.req_id)
 
     async def _use_pcm(self, rnd: Round, pcm: np.ndarray, end: bool) -> None:
         """Check the round's audio limit, then turn ``pcm`` into keyframes and send them, step by step."""
@@ -344,12 +353,13 @@ class IngressSession:
             last = end and at + STEP_SAMPLES >= pcm.size
             rnd.samples += step.size
             if (broke := self.observer.audio(step.size / self._sample_rate)) is not None:
-                await self.fail(E.INSUFFICIENT_BALANCE, f"insufficient balance: {broke}", CloseCode.POLICY_VIOLATION,
+                await self.fail(ServerErrorCode.INSUFFICIENT_BALANCE,
+                                f"insufficient balance: {broke}", CloseCode.POLICY_VIOLATION,
                                 rnd.req_id)
             if rnd.samples > self.limits.max_round_audio_s * self._sample_rate:
                 rnd.stopped = True
                 self._generator.reset()
-                await self._error(E.ROUND_AUDIO_LIMIT, f"round {rnd.req_id!r} is over the limit of "
+                await self._error(ServerErrorCode.ROUND_AUDIO_LIMIT, f"round {rnd.req_id!r} is over the limit of "
                                   f"{self.limits.max_round_audio_s:g} s of audio; it was stopped", rnd.req_id)
                 return
             await self._animate(rnd, step, last)
@@ -370,7 +380,8 @@ class IngressSession:
                 if len(keyframes) or end else None
         except Exception:
             log.exception("motion generator failed")
-            await self.fail(E.UNAVAILABLE, "motion generation failed", CloseCode.INTERNAL_ERROR, rnd.req_id)
+            await self.fail(ServerErrorCode.UNAVAILABLE,
+                            "motion generation failed", CloseCode.INTERNAL_ERROR, rnd.req_id)
         if data is not None:
             if self.egress is not None:
                 self.egress.motion(rnd.req_id, keyframes, rnd.frames_sent, end)
@@ -379,7 +390,7 @@ class IngressSession:
             rnd.frames_sent += len(keyframes)
             self.observer.keyframes(len(keyframes), time.perf_counter() - started)
             if end and self.observer.draining:
-                await self.fail(E.UNAVAILABLE, "the server is draining; reconnect", CloseCode.GOING_AWAY)
+                await self.fail(ServerErrorCode.UNAVAILABLE, "the server is draining; reconnect", CloseCode.GOING_AWAY)
 
     def _on_interrupt(self, req_id: str) -> None:
         rnd = self._round

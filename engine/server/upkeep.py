@@ -15,13 +15,13 @@ import logging
 from collections import defaultdict
 
 from ..wire.messages import server_error
-from .codes import CloseCode, ServerErrorCode as E
+from .codes import CloseCode, ServerErrorCode
 from .store import StoreUnavailable
 
 log = logging.getLogger("facecast.server.upkeep")
 
 
-async def end_session(session, code: E, message: str, close_code: CloseCode) -> None:
+async def end_session(session, code: ServerErrorCode, message: str, close_code: CloseCode) -> None:
     """Send ``SERVER_ERROR`` and close ``session``'s socket; its message loop then returns."""
     if session.ws.closed:
         return
@@ -50,10 +50,11 @@ async def upkeep_once(server) -> None:
     endings = []
     for session, claims in live.items():
         if claims.token_id in revoked or (claims.key_id and claims.key_id in revoked):
-            endings.append(end_session(session, E.UNAUTHENTICATED, "the session token or the API key that "
-                                       "issued it was revoked", CloseCode.POLICY_VIOLATION))
+            endings.append(end_session(session, ServerErrorCode.UNAUTHENTICATED,
+                                       "the session token or the API key that issued it was revoked",
+                                       CloseCode.POLICY_VIOLATION))
         elif (reason := server.meter.over(session.app_id)) is not None:
-            endings.append(end_session(session, E.INSUFFICIENT_BALANCE, f"insufficient balance: {reason}",
+            endings.append(end_session(session, ServerErrorCode.INSUFFICIENT_BALANCE, f"insufficient balance: {reason}",
                                        CloseCode.POLICY_VIOLATION))
     if endings:
         await asyncio.gather(*endings, return_exceptions=True)
