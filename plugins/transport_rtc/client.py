@@ -303,6 +303,10 @@ class RtcClient:
         try:
             return method(*args)
         except AvatarError as error:
+            if error.code == ErrorCode.animationPlayerNotInitialized and not self._closing:
+                # The view was disposed: nothing can play any more, so leave the session quietly.
+                asyncio.get_running_loop().create_task(self.close())
+                return None
             self._emit_error(error)
             return None
 

@@ -165,3 +165,19 @@ async def test_pause_and_resume_keep_the_round_and_its_motion(motion_server, pla
         await controller.wait_for_conversation_state(ConversationState.idle, timeout=10)
         assert abs(controller.get_audio_time() - len(pcm) / RATE) < 0.04  # all of it, once, in order
         await client.close()
+
+
+async def test_disposing_the_view_mid_round_leaves_the_egress(motion_server, player, speech):
+    async with webrtc_session(motion_server) as session:
+        client = RtcClient(player.controller, session.join_url, session.join_token)
+        await client.start()
+        await send_paced(session, speech[:RATE], speed=6.0)
+        await player.controller.wait_for_conversation_state(ConversationState.playing, timeout=5)
+        player.dispose()
+        for _ in range(100):  # the next audio frame finds the controller gone and closes the client
+            if client.state == ConnectionState.disconnected:
+                break
+            await asyncio.sleep(0.05)
+        assert client.state == ConnectionState.disconnected
+        await asyncio.sleep(0.3)
+        assert motion_server.server.rtc.get(session.connection_id).peers == {}  # the server let it go
