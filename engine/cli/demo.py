@@ -37,7 +37,7 @@ def _has_display() -> bool:
 
 
 async def _offline(args, stack, pcm, rate, output: Path) -> int:
-    from ..demo.offline import render_offline
+    from ..demo.offline import frame_count, render_offline
     from ..demo.progress import Progress
     from ..demo.video import VideoWriter, use_demo_background
     from ..render.containers import Offscreen
@@ -46,7 +46,7 @@ async def _offline(args, stack, pcm, rate, output: Path) -> int:
     view = AvatarView(stack.avatar, Offscreen(args.size, args.size), backend=args.backend)
     use_demo_background(view)
     writer = VideoWriter(output, args.size, args.size, args.fps, rate)
-    progress = Progress(int(pcm.size / rate * args.fps) + 1)
+    progress = Progress(frame_count(pcm.size, rate, args.fps))
 
     def on_frame(index, rgba, audio):
         writer.add_audio(audio)

@@ -21,6 +21,18 @@ from ..errors import AvatarError, ErrorCode
 MOTION_WAIT_S = 15.0  # the seed's connection deadline: longer without motion means the stack is broken
 FIRST_FRAME_TIMEOUT_S = 180.0  # a cold numba cache compiles the render kernels on the first frame
 FRAME_TIMEOUT_S = 30.0
+TAIL_S = 0.4  # idle after the speech, so the mouth closes before the video ends
+
+
+def frame_count(samples: int, sample_rate: int, fps: int, tail_s: float = TAIL_S) -> int:
+    """How many frames :func:`render_offline` makes for ``samples`` of speech: frame j shows j/fps s."""
+    total = samples + int(tail_s * sample_rate)
+    last = -(-total * fps // sample_rate)  # the first frame whose stream position reaches the end, roughly
+    while last > 0 and round((last - 1) * sample_rate / fps) >= total:
+        last -= 1
+    while round(last * sample_rate / fps) < total:
+        last += 1
+    return last + 1
 
 
 @attrs.frozen
@@ -32,7 +44,7 @@ class OfflineResult:
 
 
 async def render_offline(view, pcm: np.ndarray, sample_rate: int, *, fps: int, on_frame: Callable | None = None,
-                         tail_s: float = 0.4) -> OfflineResult:
+                         tail_s: float = TAIL_S) -> OfflineResult:
     """Play ``pcm`` through ``view.controller`` (direct mode) and call ``on_frame(index, rgba, audio)`` per frame.
 
     ``audio`` is the float32 audio that played since the previous frame. ``tail_s`` of idle after

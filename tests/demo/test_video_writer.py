@@ -64,3 +64,14 @@ def test_progress_line_shows_frames_fps_and_eta():
         quiet.update(done)
     quiet.close()
     assert log.getvalue().count("\n") == 2 and "\r" not in log.getvalue()  # a log gets plain lines, rarely
+
+
+def test_frame_count_matches_the_offline_loop():
+    from engine.demo.offline import frame_count
+
+    for samples, rate, fps in [(82720, 16000, 25), (32000, 16000, 30), (44100, 44100, 24), (1, 48000, 60)]:
+        total = samples + int(0.4 * rate)
+        j = 0  # the loop of render_offline: frame j shows stream position round(j·rate/fps); stop at the end
+        while round(j * rate / fps) < total:
+            j += 1
+        assert frame_count(samples, rate, fps) == j + 1
