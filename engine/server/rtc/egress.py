@@ -252,11 +252,16 @@ class RtcEgress:
         if len(self.peers) >= self.settings.max_peers:
             raise JoinRefused(409, "peerLimitExceeded", f"{len(self.peers)} peers are in this session already, its "
                               "limit; leave with DELETE on the peer's URL first")
-        self.joins += 1
         peer_id = secrets.token_hex(8)
         holder: list[_Peer] = []
         track = EgressAudioTrack(self.timeline, on_start=lambda origin: self._peer_started(holder))
-        answered = await answer_offer(offer_sdp, tracks=[track], channels=[MOTION_CHANNEL], policy=self.settings.ice)
+        self.joins += 1  # taken now, so concurrent joins cannot pass the limit together
+        try:
+            answered = await answer_offer(offer_sdp, tracks=[track], channels=[MOTION_CHANNEL],
+                                          policy=self.settings.ice)
+        except BaseException:
+            self.joins -= 1  # a refused offer does not use up a join
+            raise
         if self._closed:
             await answered.pc.close()
             raise JoinRefused(404, "sessionNotFound", "the session ended while the peer was joining")

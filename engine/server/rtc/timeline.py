@@ -80,7 +80,7 @@ class Timeline:
                 continue
             kept.append((start, pcm[:at - start] if start + len(pcm) > at else pcm))
         self._segments = kept
-        self._end = min(self._end, at) if self._end > at else self._end
+        self._end = min(self._end, at)
         if self.write_position is not None and self.write_position > at:
             self.write_position = None
         return at
