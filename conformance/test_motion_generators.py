@@ -67,6 +67,7 @@ def test_values_are_finite_and_in_range(factory):
                   np.full(8000, -32768, np.int16)):
         frames = run_round(gen, audio, [320])
         assert np.isfinite(frames).all(), "keyframes must be finite"
+        assert np.abs(frames).max(initial=0.0) <= 10.0, "keyframe values lie within ±10 (clients refuse more)"
         lids = frames[:, EYELIDS]
         assert (lids >= -1e-6).all() and (lids <= 1 + 1e-6).all(), "eyelids are 0 (open) .. 1 (closed)"
         rotations = frames[:, 3:18]

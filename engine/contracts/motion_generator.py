@@ -29,8 +29,8 @@ class MotionGenerator(Protocol):
        so motion stays continuous from one round to the next.
     3. The keyframes do not depend on how the audio is split into chunks.
     4. Deterministic: the same seed and the same audio give the same keyframes.
-    5. Values are finite; rotations are axis-angle radians (well under π), eyelids 0 (open) ..
-       1 (closed).
+    5. Values are finite and within ±10 (``engine.motion.layout.MOTION_LIMIT``; clients refuse
+       anything else); rotations are axis-angle radians (well under π), eyelids 0 (open) .. 1 (closed).
     6. Latency: keyframe i is returned by the ``feed`` that completes its window, plus at most
        80 ms of look-ahead.
     7. ``feed`` runs on the server's event loop, so it must be cheap (tens of microseconds per
