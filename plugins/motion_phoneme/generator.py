@@ -127,7 +127,8 @@ class PhonemeMotionGenerator:
         self._pending = np.zeros(self.window, np.float64)
         self._fill = 0
         self._no_frames = np.zeros((0, self.window), np.float64)
-        self._held = np.zeros((0, self.dim), np.float32)  # head keyframes waiting for their look-ahead
+        self._held = np.zeros((LOOKAHEAD_WINDOWS + 2, self.dim), np.float32)  # head keyframes awaiting look-ahead
+        self._n_held = 0
 
     # -- contract -------------------------------------------------------------------------------
 
@@ -170,13 +171,23 @@ class PhonemeMotionGenerator:
         self._stream.reset_round()
         self._counters[:] = 0
         self._fill = 0
-        self._held = self._held[:0]
+        self._n_held = 0
 
     def _step(self, frames: np.ndarray, head: np.ndarray, ready: int) -> np.ndarray:
         """Emit the held and new head keyframes whose look-ahead is in (``ready`` in all), mouths filled in."""
-        held = np.concatenate([self._held, head]) if len(self._held) else head
-        count = max(min(ready - int(self._counters[1]), len(held)), 0)
-        out = np.ascontiguousarray(held[:count], np.float32)
-        self._held = held[count:].copy()
+        held, n_held = self._held, self._n_held
+        count = max(min(ready - int(self._counters[1]), n_held + len(head)), 0)
+        out = np.empty((count, self.dim), np.float32)
+        k = min(count, n_held)
+        out[:k] = held[:k]
+        out[k:] = head[:count - k]
+        rest = head[count - k:]
+        left = n_held - k
+        if k and left:
+            held[:left] = held[k:n_held]
+        if left + len(rest) > len(held):  # only a feed far larger than the look-ahead gets here
+            self._held = held = np.concatenate([held[:left], np.zeros((left + len(rest), self.dim), np.float32)])
+        held[left:left + len(rest)] = rest
+        self._n_held = left + len(rest)
         step(frames, self._counters, *self._kernel_args, out)
         return out
