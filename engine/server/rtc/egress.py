@@ -28,6 +28,7 @@ from ...rtc.resample import MonoResampler
 from ...rtc.codes import RtcErrorCode
 from .join_tokens import JoinRefused
 from .peer import ChannelSpec, answer_offer
+from .peers import PeerSet
 from .settings import RtcSettings
 from .timeline import Timeline
 from .track import EgressAudioTrack
@@ -90,16 +91,12 @@ class RtcEgress:
         self.settings = settings
         self._on_failure = on_failure  # async (code, message): the session reports it and closes
         self.timeline = Timeline()
-        self.peers: dict[str, _Peer] = {}
-        self.joins = 0
+        self._peers = PeerSet(connection_id, settings, on_drop=self._on_drop, on_idle_timeout=self._join_timeout)
+        self.peers = self._peers.peers
         self._round: _Round | None = None
         self._listening = False  # some peer's audio has started: calls apply at once from now on
         self._pending: list[tuple] = []
         self._closed = False
-        self._watchdog = asyncio.get_running_loop().create_task(self._watch_joins(), name="facecast-rtc-joins")
-        self._idle = asyncio.Event()  # no peer is joined
-        self._idle.set()
-        self._busy = asyncio.Event()  # some peer is joined
 
     # -- the session's side -------------------------------------------------------------------------
 
@@ -148,9 +145,7 @@ class RtcEgress:
         if self._closed:
             return
         self._closed = True
-        self._watchdog.cancel()
-        await asyncio.gather(*(self._drop(p, "the session ended") for p in list(self.peers.values())),
-                             return_exceptions=True)
+        await self._peers.close()
 
     # -- rounds -------------------------------------------------------------------------------------
 
@@ -242,95 +237,49 @@ class RtcEgress:
 
     # -- peers --------------------------------------------------------------------------------------
 
+    @property
+    def joins(self) -> int:
+        return self._peers.joins
+
     async def join(self, offer_sdp: str) -> tuple[str, str]:
         """Answer a peer's offer: ``(peer id, answer SDP)``, or :class:`JoinRefused` naming the limit or the fault."""
         if self._closed:
             raise JoinRefused(404, "sessionNotFound", "the session has ended")
-        if self.joins >= self.settings.max_joins:
-            raise JoinRefused(429, "joinLimitExceeded", f"this session was joined {self.joins} times, its limit; "
-                              "start a new session")
-        if len(self.peers) >= self.settings.max_peers:
-            raise JoinRefused(409, "peerLimitExceeded", f"{len(self.peers)} peers are in this session already, its "
-                              "limit; leave with DELETE on the peer's URL first")
+        self._peers.reserve()
         peer_id = secrets.token_hex(8)
         holder: list[_Peer] = []
         track = EgressAudioTrack(self.timeline, on_start=lambda origin: self._peer_started(holder))
-        self.joins += 1  # taken now, so concurrent joins cannot pass the limit together
         try:
             answered = await answer_offer(offer_sdp, tracks=[track], channels=[MOTION_CHANNEL],
                                           policy=self.settings.ice)
         except BaseException:
-            self.joins -= 1  # a refused offer does not use up a join
+            self._peers.release()
             raise
-        if self._closed:
-            await answered.pc.close()
-            raise JoinRefused(404, "sessionNotFound", "the session ended while the peer was joining")
         peer = _Peer(peer_id, answered, track)
+        await self._peers.add(peer)
         holder.append(peer)
-        self.peers[peer_id] = peer
-        self._idle.clear()
-        self._busy.set()
         peer.channel.on("open", lambda: self._flush(peer))
-
-        @peer.pc.on("connectionstatechange")
-        def _state() -> None:
-            state = peer.pc.connectionState
-            if state == "connected":
-                peer.connected.set()
-            elif state in ("failed", "closed"):
-                self._drop_soon(peer, f"its connection is {state}")
-
-        asyncio.get_running_loop().create_task(self._connect_deadline(peer))
-        log.info("session %s: peer %s joined (%d of %d joins)", self.connection_id, peer_id, self.joins,
-                 self.settings.max_joins)
         return peer_id, answered.sdp
 
     async def leave(self, peer_id: str) -> bool:
-        peer = self.peers.get(peer_id)
-        if peer is None:
-            return False
-        await self._drop(peer, "it left")
-        return True
+        return await self._peers.leave(peer_id)
 
     def _peer_started(self, holder: list) -> None:
         if holder:
             self._start_listening()
             self._flush(holder[0])
 
-    async def _connect_deadline(self, peer: _Peer) -> None:
-        try:
-            await asyncio.wait_for(peer.connected.wait(), self.settings.connect_timeout_s)
-        except asyncio.TimeoutError:
-            await self._drop(peer, f"ICE/DTLS did not connect within {self.settings.connect_timeout_s:g} s")
-
     def _drop_soon(self, peer: _Peer, why: str) -> None:
-        if not peer.closed:
-            asyncio.get_running_loop().create_task(self._drop(peer, why))
+        self._peers.drop_soon(peer, why)
 
-    async def _drop(self, peer: _Peer, why: str) -> None:
-        if peer.closed:
-            return
-        peer.closed = True
+    @staticmethod
+    def _on_drop(peer: _Peer) -> None:
         peer.outbox.clear()
-        self.peers.pop(peer.id, None)
-        if not self.peers:
-            self._busy.clear()
-            self._idle.set()
-        log.info("session %s: peer %s closed: %s", self.connection_id, peer.id, why)
         peer.track.stop()
-        await peer.pc.close()
 
-    async def _watch_joins(self) -> None:
-        """With no peer joined for ``join_timeout_s`` (at the start, or after the last one left), fail the session."""
-        while True:
-            await self._idle.wait()
-            try:
-                await asyncio.wait_for(self._busy.wait(), self.settings.join_timeout_s)
-            except asyncio.TimeoutError:
-                self._fail(RtcErrorCode.JOIN_TIMEOUT, f"no peer joined the WebRTC egress within "
-                           f"{self.settings.join_timeout_s:g} s")
-                return
-            await self._idle.wait()
+    def _join_timeout(self) -> None:
+        self._fail(RtcErrorCode.JOIN_TIMEOUT, f"no peer joined the WebRTC egress within "
+                   f"{self.settings.join_timeout_s:g} s")
 
     def _fail(self, code: RtcErrorCode, message: str) -> None:
         log.info("session %s: WebRTC egress failed: %s", self.connection_id, message)

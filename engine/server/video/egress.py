@@ -24,6 +24,7 @@ from ...rtc.codes import RtcErrorCode
 from ...rtc.resample import MonoResampler
 from ..rtc.join_tokens import JoinRefused
 from ..rtc.peer import ChannelSpec, answer_offer
+from ..rtc.peers import PeerSet
 from ..rtc.settings import RtcSettings
 
 log = logging.getLogger("facecast.server.video")
@@ -54,16 +55,12 @@ class VideoEgress:
         media.on_segment = self._on_segment
         self._on_failure = on_failure
         self._on_close = on_close
-        self.viewers: dict[str, _Viewer] = {}
-        self.joins = 0
+        self._viewers = PeerSet(connection_id, settings, what="viewer", on_idle_timeout=self._join_timeout)
+        self.viewers = self._viewers.peers
         self.state = "idle"
         self._req_id: str | None = None
         self._resampler: MonoResampler | None = None
         self._closed = False
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._busy = asyncio.Event()
-        self._watchdog = asyncio.get_running_loop().create_task(self._watch_joins(), name="facecast-video-joins")
 
     # -- the session's side -------------------------------------------------------------------------
 
@@ -102,9 +99,7 @@ class VideoEgress:
         if self._closed:
             return
         self._closed = True
-        self._watchdog.cancel()
-        await asyncio.gather(*(self._drop(v, "the session ended") for v in list(self.viewers.values())),
-                             return_exceptions=True)
+        await self._viewers.close()
         await self.media.close()
         if self._on_close is not None:
             self._on_close()
@@ -115,44 +110,21 @@ class VideoEgress:
         """Answer a viewer's offer (audio + video receive, the state channel): ``(viewer id, answer SDP)``."""
         if self._closed:
             raise JoinRefused(404, "sessionNotFound", "the session has ended")
-        if self.joins >= self.settings.max_joins:
-            raise JoinRefused(429, "joinLimitExceeded", f"this session was joined {self.joins} times, its limit; "
-                              "start a new session")
-        if len(self.viewers) >= self.settings.max_peers:
-            raise JoinRefused(409, "peerLimitExceeded", f"{len(self.viewers)} viewers watch this session already, "
-                              "its limit; leave with DELETE on the viewer's URL first")
-        self.joins += 1
+        self._viewers.reserve()
         audio, video = self.media.subscribe()
-        answered = await answer_offer(offer_sdp, tracks=[audio, video], channels=[STATE_CHANNEL],
-                                      policy=self.settings.ice)
-        if self._closed:
-            await answered.pc.close()
-            raise JoinRefused(404, "sessionNotFound", "the session ended while the viewer was joining")
+        try:
+            answered = await answer_offer(offer_sdp, tracks=[audio, video], channels=[STATE_CHANNEL],
+                                          policy=self.settings.ice)
+        except BaseException:
+            self._viewers.release()
+            raise
         viewer = _Viewer(secrets.token_hex(8), answered)
-        self.viewers[viewer.id] = viewer
-        self._idle.clear()
-        self._busy.set()
+        await self._viewers.add(viewer)
         viewer.channel.on("open", lambda: self._send_state(viewer))
-
-        @viewer.pc.on("connectionstatechange")
-        def _state() -> None:
-            state = viewer.pc.connectionState
-            if state == "connected":
-                viewer.connected.set()
-            elif state in ("failed", "closed"):
-                self._drop_soon(viewer, f"its connection is {state}")
-
-        asyncio.get_running_loop().create_task(self._connect_deadline(viewer))
-        log.info("session %s: viewer %s joined (%d of %d joins)", self.connection_id, viewer.id, self.joins,
-                 self.settings.max_joins)
         return viewer.id, answered.sdp
 
     async def leave(self, viewer_id: str) -> bool:
-        viewer = self.viewers.get(viewer_id)
-        if viewer is None:
-            return False
-        await self._drop(viewer, "it left")
-        return True
+        return await self._viewers.leave(viewer_id)
 
     def _on_segment(self, speaking: bool) -> None:
         state = "playing" if speaking else "idle"
@@ -167,39 +139,10 @@ class VideoEgress:
         try:
             viewer.channel.send(json.dumps({"conversationState": self.state}))
         except Exception as exc:  # the channel closed under us
-            self._drop_soon(viewer, f"its state channel failed: {exc}")
+            self._viewers.drop_soon(viewer, f"its state channel failed: {exc}")
 
-    async def _connect_deadline(self, viewer: _Viewer) -> None:
-        try:
-            await asyncio.wait_for(viewer.connected.wait(), self.settings.connect_timeout_s)
-        except asyncio.TimeoutError:
-            await self._drop(viewer, f"ICE/DTLS did not connect within {self.settings.connect_timeout_s:g} s")
-
-    def _drop_soon(self, viewer: _Viewer, why: str) -> None:
-        if not viewer.closed:
-            asyncio.get_running_loop().create_task(self._drop(viewer, why))
-
-    async def _drop(self, viewer: _Viewer, why: str) -> None:
-        if viewer.closed:
-            return
-        viewer.closed = True
-        self.viewers.pop(viewer.id, None)
-        if not self.viewers:
-            self._busy.clear()
-            self._idle.set()
-        log.info("session %s: viewer %s closed: %s", self.connection_id, viewer.id, why)
-        await viewer.pc.close()
-
-    async def _watch_joins(self) -> None:
-        """With no viewer for ``join_timeout_s`` (at the start, or after the last one left), fail the session."""
-        while True:
-            await self._idle.wait()
-            try:
-                await asyncio.wait_for(self._busy.wait(), self.settings.join_timeout_s)
-            except asyncio.TimeoutError:
-                log.info("session %s: no viewer within %g s", self.connection_id, self.settings.join_timeout_s)
-                if self._on_failure is not None:
-                    await self._on_failure(RtcErrorCode.JOIN_TIMEOUT, "no viewer joined the video egress within "
-                                           f"{self.settings.join_timeout_s:g} s")
-                return
-            await self._idle.wait()
+    def _join_timeout(self) -> None:
+        log.info("session %s: no viewer within %g s", self.connection_id, self.settings.join_timeout_s)
+        if self._on_failure is not None:
+            asyncio.get_running_loop().create_task(self._on_failure(
+                RtcErrorCode.JOIN_TIMEOUT, f"no viewer joined the video egress within {self.settings.join_timeout_s:g} s"))
