@@ -50,6 +50,7 @@ _LAZY = {
     "interrupt": "engine.wire.messages",
     "parse_message": "engine.wire.messages",
     "CloseCode": "engine.wire.codes",
+    "RtcErrorCode": "engine.wire.codes",
     "ServerErrorCode": "engine.wire.codes",
     "AnimationDecoder": "engine.wire.codec",
     "encode_animation": "engine.wire.codec",

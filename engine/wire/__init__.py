@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .codec import AnimationDecoder, DecodedAnimation, decode_animation, encode_animation
-from .codes import CloseCode, ServerErrorCode
+from .codes import CloseCode, RtcErrorCode, ServerErrorCode
 
-__all__ = ["AnimationDecoder", "CloseCode", "DecodedAnimation", "ServerErrorCode", "decode_animation",
+__all__ = ["AnimationDecoder", "CloseCode", "DecodedAnimation", "RtcErrorCode", "ServerErrorCode", "decode_animation",
            "encode_animation"]

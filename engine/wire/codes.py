@@ -31,6 +31,16 @@ class ServerErrorCode(enum.IntEnum):
     AUDIO_FORMAT_UNSUPPORTED = 4109  # an audio format other than PCM_S16LE / OGG_OPUS, or an unknown egress
 
 
+class RtcErrorCode(enum.IntEnum):
+    """``ServerError.code`` values of the WebRTC egresses (docs/protocol.md, "RTC egress extensions")."""
+
+    JOIN_TIMEOUT = 4110  # no peer joined (or re-joined) within the join timeout
+    UNAVAILABLE = 4111  # this server cannot run a WebRTC egress (aiortc missing)
+    CONFIG_INVALID = 4112  # a WebRtcEgressConfig (or video extra_params) value over the server's limit
+    PEER_BACKLOG = 4113  # the egress queued more than it may before any peer was ready
+    RENDER_CAPACITY = 4114  # the server renders as many video sessions as it can (EGRESS_TYPE_WEBRTC_VIDEO)
+
+
 class CloseCode(enum.IntEnum):
     """WebSocket close codes the server uses (RFC 6455 numbers plus the protocol's 4010)."""
 
