@@ -62,10 +62,12 @@ class Playhead:
     def attach_sink(self, sink) -> None:
         self.sink = sink
         self._last_device_time = None
+        self.monitor.reset(None)  # the device clock replaces the monotonic one: a window never spans both
 
     def detach_sink(self):
         """Give up the sink (the caller closes it); the next audio needs a new one."""
         sink, self.sink = self.sink, None
+        self.monitor.reset(None)
         return sink
 
     def set_policy(self, name: str, policy) -> None:

@@ -73,3 +73,26 @@ async def test_frame_rate_info_reports_ticks_motion_and_offset(backend, avatar):
         assert second.motion_fps == 0.0
     finally:
         ctl.dispose()
+
+
+async def test_frame_rate_windows_close_when_the_sink_opens_after_rendering_began(backend, avatar):
+    """Ticks before the first audio run on the monotonic clock; the sink's clock takes over cleanly."""
+    ctl = AvatarController(avatar)
+    rec = Recorder(ctl)
+    infos = []
+    ctl.on_frame_rate_info = infos.append
+    ctl.frame_rate_monitor_enabled = True
+    try:
+        ctl.set_audio_sink("virtual")
+        out = np.zeros(ctl._dim, np.float32)
+        for _ in range(5):  # the view renders idle frames before any audio: no sink yet
+            ctl.frame_pose(out)
+        cid = ctl.yield_audio_data(tone(2.0), end=True)
+        ctl.yield_frames_data(payloads(keyframes(50)), cid)
+        for _ in range(60):
+            ctl.audio_sink.advance(RATE // 50)
+            ctl.frame_pose(out)
+        await rec.take()
+        assert len(infos) == 1 and infos[0].window_s == pytest.approx(1.0, abs=0.03)
+    finally:
+        ctl.dispose()
