@@ -20,20 +20,19 @@ import numpy as np
 
 from .report import Report, time_call
 
-TILE = 16
 DEMO_BUDGET_MS = 16.7  # DESIGN §9: the demo avatar prepared and drawn at 512², 60 fps
 CPU_100K_512_MS = 25.0  # DESIGN §9: 100k splats at 512² on the cpu backend
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def straightforward_raster(packed, tile_starts, tile_lists, tiles_x, width, height, image):
+def straightforward_raster(packed, tile_starts, tile_lists, tiles_x, tile, width, height, image):
     """Per pixel, walk the tile's front-to-back list with gsplat's rules; no per-splat bounds."""
     n_tiles = tile_starts.shape[0] - 1
     for t in nb.prange(n_tiles):
-        tx0 = (t % tiles_x) * TILE
-        ty0 = (t // tiles_x) * TILE
-        for py in range(ty0, min(ty0 + TILE, height)):
-            for px in range(tx0, min(tx0 + TILE, width)):
+        tx0 = (t % tiles_x) * tile
+        ty0 = (t // tiles_x) * tile
+        for py in range(ty0, min(ty0 + tile, height)):
+            for px in range(tx0, min(tx0 + tile, width)):
                 T = np.float32(1.0)
                 r = np.float32(0.0)
                 g = np.float32(0.0)
@@ -73,8 +72,8 @@ class StraightforwardRenderer:
 
         self.raster = raster
         self.width, self.height = width, height
-        self.tiles_x = -(-width // TILE)
-        n_tiles = self.tiles_x * -(-height // TILE)
+        self.tiles_x = -(-width // raster.TILE)  # the cpu backend's tiles (a runtime value: no stale JIT cache)
+        n_tiles = self.tiles_x * -(-height // raster.TILE)
         self.starts = np.zeros(n_tiles + 1, np.int64)
         self.counts = np.zeros((raster.CHUNKS, n_tiles), np.int64)
         self.offsets = np.zeros((raster.CHUNKS, n_tiles), np.int64)
@@ -93,7 +92,8 @@ class StraightforwardRenderer:
         if getattr(self, "lists", np.zeros(0)).shape[0] < total:
             self.lists = np.zeros(total, np.int32)
         r.fill_tiles(n, self.bbox, self.tiles_x, self.offsets, self.lists)
-        straightforward_raster(self.packed, self.starts, self.lists, self.tiles_x, self.width, self.height, self.image)
+        straightforward_raster(self.packed, self.starts, self.lists, self.tiles_x, r.TILE, self.width, self.height,
+                               self.image)
 
 
 def _open_backends(names, width, height):
