@@ -8,6 +8,7 @@ import os
 
 import glfw
 import numpy as np
+import pytest
 
 from engine.demo import SPEECH_CLIP
 from engine.demo.audio import load_speech
@@ -28,6 +29,7 @@ async def _until(predicate, timeout: float) -> bool:
     return True
 
 
+@pytest.mark.slow
 async def test_live_app_idles_replays_plays_a_path_and_ends_when_the_window_closes(
         xvfb_display, pulse_null_sink, tmp_path):
     pcm, rate = load_speech(SPEECH_CLIP)
