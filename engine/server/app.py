@@ -31,6 +31,20 @@ from .web import page as web_page
 from .upkeep import end_session, upkeep_loop
 
 log = logging.getLogger("facecast.server")
+DEFAULT_MOTION_GENERATOR = "phoneme"  # hears the sounds, not only the loudness (docs/lipsync.md)
+
+
+def warm_up(factory) -> None:
+    """Run the motion generator once before listening: numba compiles (or loads from its cache) the
+    generator's kernels here, off the event loop, not inside the first session while its client waits."""
+    import numpy as np
+
+    try:
+        generator = factory(16000, 50, 0)
+        generator.feed(np.zeros(3200, np.int16))
+        generator.finish()
+    except Exception:  # the sessions will report it; the server still serves assets and tokens
+        log.warning("the motion generator failed its warm-up run", exc_info=True)
 
 DEFAULT_HOST = "127.0.0.1"
 
@@ -51,7 +65,7 @@ class MotionServer:
 
     def __init__(self, *, data_dir: Path | str | None = None, store: Store | None = None,
                  catalog: AvatarCatalog | None = None, limits: Limits | None = None,
-                 motion_generator: str = "phoneme", seed: int = 0, store_url: str | None = None,
+                 motion_generator: str = DEFAULT_MOTION_GENERATOR, seed: int = 0, store_url: str | None = None,
                  redis_url: str | None = None, rate_limits: RateLimits | None = None,
                  upkeep_interval_s: float = 0.5, lease_ttl_s: float = 3.0,
                  video: VideoSettings | None = None, page: PageAccess | None = None) -> None:
@@ -107,6 +121,7 @@ class MotionServer:
         if self._runner is not None:
             raise RuntimeError("the Motion Server is already running")
         await self._open_state()
+        await asyncio.to_thread(warm_up, self.generator_factory)
         # keepalive_timeout also closes a connection that has not sent a whole request by then
         # (aiohttp arms it on connect), so half-open sockets cannot pile up.
         runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False, shutdown_timeout=5.0,

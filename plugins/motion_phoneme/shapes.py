@@ -19,7 +19,8 @@ from engine.kit import MOUTH_SHAPES
 from .phonemes import BILABIAL, CLASSES, LABIODENTAL, OPEN, ROUNDED, SILENCE, SPREAD
 
 MOUTH_OPEN, LIP_PRESS, LIP_PUCKER, LIP_FUNNEL, LIP_SPREAD, UPPER_LIP_UP, LOWER_LIP_DOWN = range(len(MOUTH_SHAPES))
-JAW_MAX_RAD = 0.21
+JAW_MAX_RAD = 0.26
+OPEN_LIPS = 0.35  # mouth_open per unit of opening: the lips part beyond what the jaw gives, so vowels read
 
 POSTURES = np.zeros((len(CLASSES), len(MOUTH_SHAPES)), np.float64)
 POSTURES[SILENCE, MOUTH_OPEN] = -0.08
@@ -59,7 +60,7 @@ def mouth_targets(outputs, postures, shape_out):
     closure = max(min(max(1.6 * p_closed - 0.3, 0.0), 1.0),
                   min(max((CLOSED_OPENING - opening) / CLOSED_OPENING_RAMP, 0.0), 1.0))
     jaw = JAW_MAX_RAD * opening * (1.0 - closure)
-    shape_out[MOUTH_OPEN] -= closure * SEAL_PER_RAD * jaw
+    shape_out[MOUTH_OPEN] += OPEN_LIPS * opening * (1.0 - closure) - closure * SEAL_PER_RAD * jaw
     return jaw
 
 
