@@ -24,15 +24,11 @@ from ..model import CameraConfig, HeadModel
 from ..package import write_package, write_package_zip
 from ..rig import posed_vertices, rodrigues
 from .motion import idle_from_keyframes, keyframes_from_flame_params
-from .run import FlameParams, check_binding, find_point_cloud, read_flame_params, read_gaussians
+from .run import FlameParams, check_binding, find_point_cloud, read_flame_params, read_gaussians, run_file_error
 from .teeth import FLAME_VERTEX_COUNT, TEETH_VERTEX_COUNT, add_teeth
 
 CAMERA_FOV = 30.0
 FRAME_MARGIN = 1.2  # the head's bounding box fills 1/1.2 of the view
-
-
-def _bad(what: str, message: str) -> AvatarError:
-    return AvatarError(ErrorCode.invalidAvatarMetadata, f"{what}: {message}")
 
 
 def gaussian_avatars_flame(flame_path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -40,7 +36,7 @@ def gaussian_avatars_flame(flame_path: str | os.PathLike) -> dict[str, np.ndarra
     arrays = read_flame_file(flame_path)
     n = arrays["v_template"].shape[0]
     if n != FLAME_VERTEX_COUNT:
-        raise _bad(str(flame_path), f"has {n} vertices; GaussianAvatars' teeth are built on FLAME's "
+        raise run_file_error(str(flame_path), f"has {n} vertices; GaussianAvatars' teeth are built on FLAME's "
                                     f"{FLAME_VERTEX_COUNT}-vertex topology (FLAME 2020 or 2023)")
     return add_teeth(arrays, FLAME_SHAPE_COUNT)
 
@@ -50,7 +46,7 @@ def head_for_run(flame: dict[str, np.ndarray], params: FlameParams, what: str) -
     e = params.expr.shape[1]
     available = flame["shapedirs"].shape[2] - FLAME_SHAPE_COUNT
     if available < e:
-        raise _bad(what, f"expr has {e} coefficients but the FLAME model has only {available} expression "
+        raise run_file_error(what, f"expr has {e} coefficients but the FLAME model has only {available} expression "
                          "components; use the FLAME version the run was trained with (FLAME 2023 has 100)")
     baked = dict(flame, v_template=flame["v_template"] + params.static_offset)
     return flame_head(baked, params.shape, expression_count=e, what=what)
@@ -93,7 +89,7 @@ def import_gaussian_avatars(run_dir: str | os.PathLike, flame_path: str | os.Pat
     keyframes = keyframes_from_flame_params(params)
     idle = idle_from_keyframes(keyframes)
     if np.abs(idle).max() > 10.0:
-        raise _bad(str(params_path), "the tracked poses leave ±10 (radians, metres, expression weights); "
+        raise run_file_error(str(params_path), "the tracked poses leave ±10 (radians, metres, expression weights); "
                                      "the sequence is not a FLAME tracking in metres")
     default_id = Path(run_dir).resolve().name
     avatar_id = avatar_id or (default_id if ID_PATTERN.match(default_id) else "imported")

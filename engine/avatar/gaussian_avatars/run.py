@@ -32,7 +32,8 @@ POSE_KEYS = {"rotation": 3, "neck_pose": 3, "jaw_pose": 3, "eyes_pose": 6, "tran
 MAX_FRAMES = 1 << 20
 
 
-def _bad(what, message: str) -> AvatarError:
+def run_file_error(what, message: str) -> AvatarError:
+    """``invalidAvatarMetadata`` naming the run's file (and field) that is wrong."""
     return AvatarError(ErrorCode.invalidAvatarMetadata, f"{what}: {message}")
 
 
@@ -76,13 +77,13 @@ def _finite(what: str, name: str, arr: np.ndarray) -> np.ndarray:
     if not finite.all():
         first = np.argwhere(~finite)[0]
         at = f" (first at row {int(first[0])})" if arr.ndim else ""
-        raise _bad(what, f"{name} holds NaN or infinite values{at}")
+        raise run_file_error(what, f"{name} holds NaN or infinite values{at}")
     return arr
 
 
 def check_binding(gaussians: GaussianSet, face_count: int, what: str) -> None:
     if gaussians.parent.max() >= face_count:
-        raise _bad(what, f"binding_0 values must lie in 0..{face_count - 1} (the FLAME-with-teeth triangles); "
+        raise run_file_error(what, f"binding_0 values must lie in 0..{face_count - 1} (the FLAME-with-teeth triangles); "
                          f"found {int(gaussians.parent.min())}..{int(gaussians.parent.max())} — the run was "
                          "trained on another mesh")
 
@@ -102,16 +103,16 @@ def read_gaussians(path: str | os.PathLike, face_count: int | None = None) -> Ga
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise _bad(what, f"cannot read ({exc.strerror or exc})") from None
+        raise run_file_error(what, f"cannot read ({exc.strerror or exc})") from None
     cols = read_ply_vertices(data, what)
     present = sum(1 for name in cols if name.startswith("f_rest_"))
     degree = next((d for d in range(SH_DEGREE + 1) if 3 * _sh_rest(d) >= present), SH_DEGREE)
     rest_names = [f"f_rest_{i}" for i in range(3 * _sh_rest(degree))]
     missing = [a for a in BASE_ATTRIBUTES + tuple(rest_names) if a not in cols]
     if present > 3 * _sh_rest(SH_DEGREE):
-        raise _bad(what, f"{present} f_rest attributes: more than SH degree {SH_DEGREE} has")
+        raise run_file_error(what, f"{present} f_rest attributes: more than SH degree {SH_DEGREE} has")
     if missing:
-        raise _bad(what, f"missing attribute{'s' if len(missing) > 1 else ''} {', '.join(missing[:6])}"
+        raise run_file_error(what, f"missing attribute{'s' if len(missing) > 1 else ''} {', '.join(missing[:6])}"
                          f"{' …' if len(missing) > 6 else ''}; a GaussianAvatars point cloud has x y z, f_dc_0..2, "
                          f"f_rest_0..{3 * _sh_rest(SH_DEGREE) - 1} (SH degree {SH_DEGREE}), opacity, scale_0..2, "
                          "rot_0..3, binding_0")
@@ -128,13 +129,13 @@ def read_gaussians(path: str | os.PathLike, face_count: int | None = None) -> Ga
     rot = stack([f"rot_{i}" for i in range(4)])
     binding = _finite(what, "binding_0", cols["binding_0"].astype(np.float64))
     if (binding != np.round(binding)).any():
-        raise _bad(what, "binding_0 must hold whole triangle indices")
+        raise run_file_error(what, "binding_0 must hold whole triangle indices")
     if binding.min() < 0 or binding.max() >= 2 ** 31:
-        raise _bad(what, f"binding_0 values must be triangle indices ≥ 0; "
+        raise run_file_error(what, f"binding_0 values must be triangle indices ≥ 0; "
                          f"found {binding.min():.0f}..{binding.max():.0f}")
     norms = np.linalg.norm(rot, axis=1)
     if (norms < 1e-12).any():
-        raise _bad(what, f"rot_0..3 of Gaussian {int(np.flatnonzero(norms < 1e-12)[0])} is a zero quaternion")
+        raise run_file_error(what, f"rot_0..3 of Gaussian {int(np.flatnonzero(norms < 1e-12)[0])} is a zero quaternion")
     sh = None
     if degree:
         sh = np.empty((len(xyz), _sh_rest(degree) + 1, 3))
@@ -161,12 +162,12 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise _bad(what, f"cannot read ({exc.strerror or exc})") from None
+        raise run_file_error(what, f"cannot read ({exc.strerror or exc})") from None
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise _bad(what, f"not a readable .npz without pickles ({exc})") from None
+        raise run_file_error(what, f"not a readable .npz without pickles ({exc})") from None
 
 
 def read_flame_params(path: str | os.PathLike, vertex_count: int) -> FlameParams:
@@ -177,25 +178,25 @@ def read_flame_params(path: str | os.PathLike, vertex_count: int) -> FlameParams
     need = ["shape", "expr", *POSE_KEYS, "static_offset"]
     missing = [k for k in need if k not in raw]
     if missing:
-        raise _bad(what, f"missing {', '.join(missing)}; flame_param.npz has shape, expr, rotation, neck_pose, "
+        raise run_file_error(what, f"missing {', '.join(missing)}; flame_param.npz has shape, expr, rotation, neck_pose, "
                          "jaw_pose, eyes_pose, translation, static_offset (and dynamic_offset)")
     arrays = {}
     for key, arr in raw.items():
         if key in need or key == "dynamic_offset":
             if arr.dtype.kind not in "fiu":
-                raise _bad(what, f"{key} must be numeric, not {arr.dtype}")
+                raise run_file_error(what, f"{key} must be numeric, not {arr.dtype}")
             # dynamic offsets (T×V×3, large) are only checked: GaussianAvatars' FLAME forward pass ignores them
             arrays[key] = _finite(what, key, arr if key == "dynamic_offset" else np.asarray(arr, np.float64))
     shape = arrays["shape"].reshape(-1)
     if not 0 < shape.size <= 300:
-        raise _bad(what, f"shape must hold 1..300 coefficients, not {shape.size}")
+        raise run_file_error(what, f"shape must hold 1..300 coefficients, not {shape.size}")
     expr = arrays["expr"]
     if expr.ndim != 2 or not 1 <= expr.shape[0] <= MAX_FRAMES or not 1 <= expr.shape[1] <= 100:
-        raise _bad(what, f"expr must have shape (T, E) with 1 ≤ E ≤ 100, not {expr.shape}")
+        raise run_file_error(what, f"expr must have shape (T, E) with 1 ≤ E ≤ 100, not {expr.shape}")
     t = expr.shape[0]
     for key, width in POSE_KEYS.items():
         if arrays[key].shape != (t, width):
-            raise _bad(what, f"{key} must have shape ({t}, {width}) (T frames like expr), not {arrays[key].shape}")
+            raise run_file_error(what, f"{key} must have shape ({t}, {width}) (T frames like expr), not {arrays[key].shape}")
     static = _offset(what, "static_offset", arrays["static_offset"], 1, vertex_count)[0]
     if "dynamic_offset" in arrays:
         _check_offset_shape(what, "dynamic_offset", arrays["dynamic_offset"], t, vertex_count)
@@ -217,4 +218,4 @@ def _offset(what: str, key: str, arr: np.ndarray, frames: int, vertex_count: int
 def _check_offset_shape(what: str, key: str, arr: np.ndarray, frames: int, vertex_count: int) -> None:
     if arr.ndim != 3 or arr.shape[0] != frames or arr.shape[2] != 3 or arr.shape[1] not in (vertex_count,
                                                                                             FLAME_VERTEX_COUNT):
-        raise _bad(what, f"{key} must have shape ({frames}, {vertex_count}, 3), not {arr.shape}")
+        raise run_file_error(what, f"{key} must have shape ({frames}, {vertex_count}, 3), not {arr.shape}")
