@@ -297,6 +297,6 @@ class AvatarStream:
 
 def default_motion_generator() -> str:
     """The motion generator a Motion Server uses by default, so video shows the same motion as other modes."""
-    from ..server.app import MotionServer
+    from ..server.app import DEFAULT_MOTION_GENERATOR
 
-    return MotionServer.__init__.__kwdefaults__["motion_generator"]
+    return DEFAULT_MOTION_GENERATOR
