@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .e2e_load import BUDGET_MS, CHUNK, RATE, load_sessions, report_level, speech as _speech
+from .e2e_load import BUDGET_MS, CHUNK, RATE, load_sessions, report_level, send_in_real_time, speech as _speech
 from .e2e_rtc import run_rtc
 from .report import Report
 
@@ -148,13 +148,7 @@ async def _direct_transport_latency(server: ServerProcess, seconds: float) -> li
                            listener=Listener())
     transport = get_plugin_manager().get("transports", "direct").factory(ctx)
     await transport.connect()
-    t0 = time.perf_counter()
-    for k in range(n):
-        delay = t0 + k / 25 - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        sent[k] = time.perf_counter()
-        await transport.send_audio("r", pcm[2 * CHUNK * k:2 * CHUNK * (k + 1)], k == n - 1)
+    await send_in_real_time(lambda chunk, end: transport.send_audio("r", chunk, end), pcm, n, sent)
     await asyncio.wait_for(done.wait(), 30)
     await transport.close()
     return latencies

@@ -153,3 +153,14 @@ def report_level(report, case: str, result: LevelResult, wall_s: float, server_c
         extra["first_error"] = result.first_error
     label = "p99 latency" if not result.failed else f"p99 ({result.failed} failed)"
     report.add(case, label, p99, unit="ms", budget=BUDGET_MS, **extra)
+
+
+async def send_in_real_time(send, pcm: bytes, n: int, sent: np.ndarray) -> None:
+    """Send ``n`` 40 ms chunks of ``pcm`` on the 25 Hz grid a live source keeps; ``sent[k]`` = when chunk k left."""
+    t0 = time.perf_counter()
+    for k in range(n):
+        delay = t0 + k / 25 - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent[k] = time.perf_counter()
+        await send(pcm[2 * CHUNK * k:2 * CHUNK * (k + 1)], k == n - 1)

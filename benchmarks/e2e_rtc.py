@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from .e2e_load import CHUNK, RATE, speech as _speech
+from .e2e_load import CHUNK, RATE, send_in_real_time, speech as _speech
 
 RTC_BUDGET_MS = 150.0
 
@@ -89,13 +89,7 @@ async def _round(server, avatar, seconds: float, render: bool) -> tuple[list[flo
             client.on_animation = on_animation
             await client.start()
             renderer = asyncio.create_task(_render(view, ConversationState)) if render else None
-            t0 = time.perf_counter()
-            for k in range(n):
-                delay = t0 + k / 25 - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                sent[k] = time.perf_counter()
-                await session.send_audio(pcm[2 * CHUNK * k:2 * CHUNK * (k + 1)], end=k == n - 1)
+            await send_in_real_time(lambda chunk, end: session.send_audio(chunk, end=end), pcm, n, sent)
             await controller.wait_for_conversation_state(ConversationState.idle, timeout=seconds + 15)
             if renderer is not None:
                 frames = await renderer

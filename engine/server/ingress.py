@@ -36,6 +36,9 @@ class Refusal(Exception):
         super().__init__(message)
 
 
+STORE_DOWN = Refusal(ServerErrorCode.UNAVAILABLE, "the service's database is unreachable; retry shortly")
+
+
 def _credentials(request: web.Request) -> tuple[str, str, str]:
     avatar_id = request.query.get("id", "")
     app_id = request.headers.get("X-App-ID") or request.query.get("appId", "")
@@ -133,9 +136,7 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
     except Refusal as refusal:
         return await _refuse(server, ws, app_id, refusal)
     except StoreUnavailable:
-        return await _refuse(server, ws, app_id, Refusal(ServerErrorCode.UNAVAILABLE,
-                                                         "the service's database is unreachable; "
-                                                         "retry shortly"))
+        return await _refuse(server, ws, app_id, STORE_DOWN)
     session = IngressSession(ws, app_id=app_id, avatar_id=avatar_id, expression_count=expression_count,
                              token_expires_at=claims.expires_at, limits=server.limits,
                              generator_factory=generator_for(server, avatar_id), seed=server.next_seed(),
@@ -147,9 +148,7 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
     except Refusal as refusal:
         return await _refuse(server, ws, app_id, refusal)
     except StoreUnavailable:
-        return await _refuse(server, ws, app_id, Refusal(ServerErrorCode.UNAVAILABLE,
-                                                         "the service's database is unreachable; "
-                                                         "retry shortly"))
+        return await _refuse(server, ws, app_id, STORE_DOWN)
     server.add_session(session, claims)
     server.metrics.sessions.inc()
     log.info("session %s opened for app %s, avatar %s", session.connection_id, app_id, avatar_id)

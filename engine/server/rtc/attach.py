@@ -17,13 +17,18 @@ def open_egress(rtc, session, cfg: pb.ClientConfigureSession):
     """
     opened = rtc.open(connection_id=session.connection_id, app_id=session.app_id, sample_rate=cfg.sample_rate,
                       config=cfg.webrtc_egress, on_failure=failure_reporter(session))
+    return opened.egress, joinable_confirm(session.connection_id, opened)
+
+
+def joinable_confirm(connection_id: str, opened) -> bytes:
+    """``SERVER_CONFIRM_SESSION`` naming where and with what token peers join the egress ``opened``."""
     msg = pb.Message(type=pb.MESSAGE_TYPE_SERVER_CONFIRM_SESSION)
     confirm = msg.server_confirm_session
-    confirm.connection_id = session.connection_id
+    confirm.connection_id = connection_id
     confirm.join_url = opened.join_url
     confirm.join_token = opened.join_token
     confirm.join_token_expires_at = opened.expires_at
-    return opened.egress, msg.SerializeToString()
+    return msg.SerializeToString()
 
 
 def failure_reporter(session):
@@ -37,4 +42,4 @@ def failure_reporter(session):
     return failed
 
 
-__all__ = ["ConfigRefused", "EgressUnavailable", "failure_reporter", "open_egress"]
+__all__ = ["ConfigRefused", "EgressUnavailable", "failure_reporter", "joinable_confirm", "open_egress"]

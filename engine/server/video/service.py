@@ -18,6 +18,7 @@ import attrs
 
 from ...rtc.codes import RtcErrorCode
 from ...wire import message_pb2 as pb
+from ..rtc.attach import joinable_confirm
 from ..rtc.service import EgressUnavailable, Opened, join_path
 
 RENDER_RATE = 48000
@@ -98,13 +99,7 @@ class VideoService:
                              on_close=lambda: self._active.discard(session.connection_id))
         token, expires = self.rtc.register(session.connection_id, egress)
         opened = Opened(egress, self.rtc.base_url() + join_path(session.connection_id), token, expires)
-        msg = pb.Message(type=pb.MESSAGE_TYPE_SERVER_CONFIRM_SESSION)
-        confirm = msg.server_confirm_session
-        confirm.connection_id = session.connection_id
-        confirm.join_url = opened.join_url
-        confirm.join_token = opened.join_token
-        confirm.join_token_expires_at = opened.expires_at
-        return egress, msg.SerializeToString()
+        return egress, joinable_confirm(session.connection_id, opened)
 
     async def _media(self, avatar_id: str, video: VideoSettings):
         from ...errors import AvatarError
