@@ -19,6 +19,7 @@ from ..enums import ConversationState, FrameStarvationMode
 from ..errors import AvatarError, ErrorCode
 
 MOTION_WAIT_S = 15.0  # the seed's connection deadline: longer without motion means the stack is broken
+FIRST_MOTION_WAIT_S = 120.0  # before any audio played: a cold numba cache compiles decoder and generator
 FIRST_FRAME_TIMEOUT_S = 180.0  # a cold numba cache compiles the render kernels on the first frame
 FRAME_TIMEOUT_S = 30.0
 TAIL_S = 0.4  # idle after the speech, so the mouth closes before the video ends
@@ -83,9 +84,10 @@ async def render_offline(view, pcm: np.ndarray, sample_rate: int, *, fps: int, o
                 played = target
                 break
             waited_since = waited_since or time.perf_counter()
-            if time.perf_counter() - waited_since > MOTION_WAIT_S:
+            limit = FIRST_MOTION_WAIT_S if before == 0 else MOTION_WAIT_S
+            if time.perf_counter() - waited_since > limit:
                 raise AvatarError(ErrorCode.serverError,
-                                  f"no motion for {MOTION_WAIT_S:g} s at {before / sample_rate:.2f} s of audio")
+                                  f"no motion for {limit:g} s at {before / sample_rate:.2f} s of audio")
             await asyncio.sleep(0.002)  # let the transport deliver motion
         rgba = await asyncio.to_thread(view.render_frame, FIRST_FRAME_TIMEOUT_S if frame == 0 else FRAME_TIMEOUT_S)
         if on_frame is not None:

@@ -25,6 +25,7 @@ from .ratelimit import LocalRateLimiter, RateLimiter, RateLimits
 from .store import Store, default_data_dir, open_store
 from .tokens import TokenSigner
 from .rtc import RtcService, signalling as rtc_signalling
+from .threads import in_own_thread
 from .video import VideoService, VideoSettings
 from .web import PageAccess
 from .web import page as web_page
@@ -121,7 +122,7 @@ class MotionServer:
         if self._runner is not None:
             raise RuntimeError("the Motion Server is already running")
         await self._open_state()
-        await asyncio.to_thread(warm_up, self.generator_factory)
+        await in_own_thread(warm_up, self.generator_factory)
         # keepalive_timeout also closes a connection that has not sent a whole request by then
         # (aiohttp arms it on connect), so half-open sockets cannot pile up.
         runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False, shutdown_timeout=5.0,

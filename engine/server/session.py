@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
-import threading
 import time
 import uuid
 from typing import Callable
@@ -37,32 +36,11 @@ from .limits import Limits
 from .observe import NullObserver
 from .opus import OggOpusDecoder, OggOpusError
 from .rtc import attach as rtc_attach
+from .threads import in_own_thread
 
 log = logging.getLogger("facecast.server.session")
 
 STEP_SAMPLES = 8192  # PCM fed to the generator per step (0.17-1 s of audio): a few ms with the built-ins
-
-
-async def _in_thread(fn, *args):
-    """``fn(*args)`` in a thread of its own that ends with the call (the loop's default executor
-    would keep its threads after the server stops)."""
-    loop = asyncio.get_running_loop()
-    done = loop.create_future()
-
-    def settle(ok: bool, value) -> None:
-        if not done.done():  # the session may have been cancelled meanwhile
-            done.set_result(value) if ok else done.set_exception(value)
-
-    def work() -> None:
-        try:
-            result = fn(*args)
-        except BaseException as exc:  # handed to the awaiting session, which decides
-            loop.call_soon_threadsafe(settle, False, exc)
-        else:
-            loop.call_soon_threadsafe(settle, True, result)
-
-    threading.Thread(target=work, name="facecast-session-start", daemon=True).start()
-    return await done
 
 
 class SessionClosed(Exception):
@@ -272,7 +250,7 @@ class IngressSession:
                             "EGRESS_TYPE_WEBRTC_VIDEO",
                             CloseCode.POLICY_VIOLATION)
         try:
-            self._generator = await _in_thread(self._start_generator, cfg.sample_rate)
+            self._generator = await in_own_thread(self._start_generator, cfg.sample_rate)
         except Exception:
             log.exception("motion generator failed to start")
             await self.fail(ServerErrorCode.UNAVAILABLE,
@@ -280,7 +258,7 @@ class IngressSession:
         self._sample_rate = cfg.sample_rate
         self._opus = cfg.audio_format == pb.AUDIO_FORMAT_OGG_OPUS
         if self._opus:  # PyAV's first import takes ~60 ms: never on the event loop
-            await _in_thread(importlib.import_module, "av")
+            await in_own_thread(importlib.import_module, "av")
         confirm = confirm_session(self.connection_id)
         if webrtc:
             try:

@@ -10,7 +10,6 @@ beside an SDK configured otherwise (an app and a server in one process).
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import os
 
@@ -19,6 +18,7 @@ import attrs
 from ...rtc.codes import RtcErrorCode
 from ...wire import message_pb2 as pb
 from ..rtc.attach import joinable_confirm
+from ..threads import in_own_thread
 from ..rtc.service import EgressUnavailable, Opened, join_path
 
 RENDER_RATE = 48000
@@ -131,7 +131,7 @@ class VideoService:
             if package is None:
                 raise EgressUnavailable(f"avatar {avatar_id!r} has no package on this server")
             try:
-                self._avatars[avatar_id] = await asyncio.to_thread(load_package, package)
+                self._avatars[avatar_id] = await in_own_thread(load_package, package)
             except AvatarError as exc:
                 raise EgressUnavailable(f"avatar {avatar_id!r} cannot be rendered: {exc}") from None
         return self._avatars[avatar_id]
