@@ -103,7 +103,8 @@ class IngressSession:
             await self._expire(reason)
         budget = min(self.limits.send_timeout_s, deadline - now)
         try:
-            await asyncio.wait_for(self.ws.send_bytes(data), budget)
+            async with asyncio.timeout(budget):  # no task per send, unlike wait_for
+                await self.ws.send_bytes(data)
         except TimeoutError:
             why = {"token": "its session token expired", "session": "the session duration limit was reached"}
             detail = why[reason] if budget < self.limits.send_timeout_s else \

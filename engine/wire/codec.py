@@ -9,6 +9,7 @@ kernel's status codes into :class:`AvatarError`.
 from __future__ import annotations
 
 import functools
+import math
 
 import attrs
 import numpy as np
@@ -77,9 +78,11 @@ def _check_keyframes(keyframes) -> np.ndarray:
         raise AvatarError(ErrorCode.serverError,
                           f"keyframes must be a (K, 20 + E) array with E <= {MAX_EXPRESSIONS}, not shape {kf.shape}")
     kf = np.ascontiguousarray(kf, dtype="<f4")
-    if not np.isfinite(kf).all():
-        raise AvatarError(ErrorCode.serverError, "keyframes contain NaN or infinity; send finite pose values")
-    if kf.size and np.abs(kf).max() > MOTION_LIMIT:
+    # One pass on the hot path: the largest magnitude is NaN when any value is, infinite when any is.
+    largest = float(np.abs(kf).max()) if kf.size else 0.0
+    if not largest <= MOTION_LIMIT:
+        if not math.isfinite(largest):
+            raise AvatarError(ErrorCode.serverError, "keyframes contain NaN or infinity; send finite pose values")
         raise AvatarError(ErrorCode.serverError, f"keyframe values must lie within ±{MOTION_LIMIT:g} "
                                                  "(metres, radians, blendshape weights)")
     return kf
