@@ -62,6 +62,14 @@ def _flame_row_layout(expr_count: int) -> tuple[np.ndarray, tuple[tuple[int, int
     return template, tuple((len(head) + at, lo, n) for at, lo, n in spans)
 
 
+@functools.lru_cache(maxsize=8)
+def _float_bytes(expr_count: int) -> np.ndarray:
+    """Where each byte of a keyframe row (fields in layout order) goes in the row template: one scatter."""
+    _, spans = _flame_row_layout(expr_count)
+    assert [lo for _, lo, _ in spans] == sorted(lo for _, lo, _ in spans)  # layout order is field order
+    return np.concatenate([np.arange(at, at + 4 * n) for at, _, n in spans])
+
+
 def _check_id(name: str, value: str) -> bytes:
     if not isinstance(value, str):
         raise AvatarError(ErrorCode.serverError, f"{name} must be a str, not {type(value).__name__}")
@@ -97,8 +105,7 @@ def encode_animation(connection_id: str, req_id: str, keyframes, start_frame: in
     template, spans = _flame_row_layout(kf.shape[1] - EXPRESSION_OFFSET)
     rows = np.empty((kf.shape[0], template.size), dtype=np.uint8)
     rows[:] = template
-    for at, lo, n in spans:
-        rows[:, at:at + 4 * n] = kf[:, lo:lo + n].view(np.uint8)
+    rows[:, _float_bytes(kf.shape[1] - EXPRESSION_OFFSET)] = kf.view(np.uint8)
     animation = rows.tobytes()
     if start_frame:
         animation += b"\x10" + _varint(int(start_frame))
