@@ -10,6 +10,9 @@ import attrs
 from .enums import DrivingServiceMode, LogLevel, RenderQuality
 
 SAMPLE_RATES = (8000, 16000, 22050, 24000, 32000, 44100, 48000)
+# The motion generator a Motion Server (and the server-side video) uses unless told otherwise:
+# it hears the sounds, not only the loudness (docs/lipsync.md).
+DEFAULT_MOTION_GENERATOR = "phoneme"
 DEFAULT_REGION = "local"
 # Where the embedded Motion Server listens when `facecast serve` or the demo starts it.
 LOCAL_SERVER_PORT = int(os.environ.get("FACECAST_LOCAL_PORT", "8765"))

@@ -17,7 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
-from ..config import LOCAL_SERVER_PORT
+from ..config import DEFAULT_MOTION_GENERATOR, LOCAL_SERVER_PORT
 from ..server.limits import Limits
 from ..server.ratelimit import RateLimits
 
@@ -35,8 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--redis", default=os.environ.get("FACECAST_REDIS"), metavar="URL",
                         help="redis://… for session leases and rate limits shared between processes "
                              "(default: FACECAST_REDIS, else counted in this process)")
-    parser.add_argument("--generator", default="phoneme",
-                        help="motion generator plugin (default: phoneme; procedural follows loudness only)")
+    parser.add_argument("--generator", default=DEFAULT_MOTION_GENERATOR,
+                        help=f"motion generator plugin (default: {DEFAULT_MOTION_GENERATOR}; procedural follows "
+                             "loudness only)")
     defaults = Limits()
     parser.add_argument("--max-sessions-per-app", type=int, default=defaults.max_sessions_per_app,
                         help=f"concurrent ingress sessions per App ID (default {defaults.max_sessions_per_app})")

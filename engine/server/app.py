@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ..config import Endpoints
+from ..config import DEFAULT_MOTION_GENERATOR, Endpoints
 from ..plugins import get_plugin_manager
 from . import assets, console, health, ingress, revocation
 from .catalog import AvatarCatalog
@@ -32,7 +32,6 @@ from .web import page as web_page
 from .upkeep import end_session, upkeep_loop
 
 log = logging.getLogger("facecast.server")
-DEFAULT_MOTION_GENERATOR = "phoneme"  # hears the sounds, not only the loudness (docs/lipsync.md)
 
 
 def warm_up(factory) -> None:

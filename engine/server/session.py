@@ -15,6 +15,7 @@ it claims to carry — holds the loop for more than a few milliseconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import time
@@ -110,6 +111,11 @@ class IngressSession:
             detail = why[reason] if budget < self.limits.send_timeout_s else \
                 f"it read nothing for {self.limits.send_timeout_s:g} s"
             self._drop(f"the peer stopped reading and {detail} while a message was being sent")
+
+    async def _egress_failed(self, code, message: str) -> None:
+        """An egress failed after the confirm (no peer joined in time): report it and close."""
+        with contextlib.suppress(SessionClosed, ConnectionError):
+            await self.fail(code, message, CloseCode.POLICY_VIOLATION)
 
     def _drop(self, message: str) -> None:
         """End the session at once, without a close handshake the peer would never read."""
@@ -263,12 +269,12 @@ class IngressSession:
         confirm = confirm_session(self.connection_id)
         if webrtc:
             try:
-                self.egress, confirm = rtc_attach.open_egress(self._rtc, self, cfg)
+                self.egress, confirm = rtc_attach.open_egress(self._rtc, self, cfg, self._egress_failed)
             except (rtc_attach.ConfigRefused, rtc_attach.EgressUnavailable) as exc:
                 await self.fail(exc.code, exc.message, CloseCode.POLICY_VIOLATION)
         elif video:
             try:
-                self.egress, confirm = await self._video.open(self, cfg, rtc_attach.failure_reporter(self))
+                self.egress, confirm = await self._video.open(self, cfg, self._egress_failed)
             except (rtc_attach.ConfigRefused, rtc_attach.EgressUnavailable) as exc:
                 await self.fail(exc.code, exc.message, CloseCode.POLICY_VIOLATION)
         await self._send(confirm)

@@ -17,7 +17,8 @@ client ``session.join_url`` and ``session.join_token``.
 from __future__ import annotations
 
 from .config import (AgoraEgressConfig, AudioFormat, Egress, LiveKitEgressConfig, OggOpusEncoderConfig, SessionConfig,
-                     WebRtcEgressConfig, new_avatar_session)
+                     WebRtcEgressConfig)
+from .factory import new_avatar_session
 from .errors import AvatarSDKError, AvatarSDKErrorCode, SessionTokenError
 from .session import AvatarSession, SessionStateError, generate_log_id
 from .tokens import clear_cache as clear_cached_session_tokens

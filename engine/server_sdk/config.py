@@ -1,4 +1,4 @@
-"""What a backend configures for one Motion Server session, and :func:`new_avatar_session` that builds it.
+"""What a backend configures for one Motion Server session (``new_avatar_session`` in factory.py builds it).
 
 Parameter names, defaults and meanings follow the published ``spatius`` server SDK, so code
 written for it runs after changing its import. What Facecast cannot do is refused when the
@@ -86,7 +86,7 @@ class OggOpusEncoderConfig:
     application: str = "voip"
 
 
-def _noop(*_args) -> None:
+def ignore(*_args) -> None:
     return None
 
 
@@ -108,9 +108,9 @@ class SessionConfig:
     sample_rate: int = 16000
     bitrate: int = 0
     audio_format: AudioFormat = attrs.field(default=AudioFormat.PCM_S16LE, converter=AudioFormat)
-    transport_frames: Callable[[bytes, bool], None] = _noop
-    on_error: Callable[[Exception], None] = _noop
-    on_close: Callable[[], None] = _noop
+    transport_frames: Callable[[bytes, bool], None] = ignore
+    on_error: Callable[[Exception], None] = ignore
+    on_close: Callable[[], None] = ignore
     region: str = AUTO_REGION
     console_endpoint_url: str = ""
     ingress_endpoint_url: str = ""
@@ -136,38 +136,3 @@ class SessionConfig:
             endpoints = REGIONS[region]
             object.__setattr__(self, "console_endpoint_url", self.console_endpoint_url or endpoints.console)
             object.__setattr__(self, "ingress_endpoint_url", self.ingress_endpoint_url or endpoints.ingress)
-
-
-def new_avatar_session(*, avatar_id: str = "", api_key: str = "", app_id: str = "", use_query_auth: bool = False,
-                       expire_at: datetime | None = None, sample_rate: int = 16000, bitrate: int = 0,
-                       audio_format: AudioFormat | str = AudioFormat.PCM_S16LE,
-                       ogg_opus_encoder: OggOpusEncoderConfig | None = None, on_encoded_audio=None,
-                       transport_frames: Callable[[bytes, bool], None] = _noop,
-                       on_error: Callable[[Exception], None] = _noop, on_close: Callable[[], None] = _noop,
-                       region: str = AUTO_REGION, console_endpoint_url: str = "", ingress_endpoint_url: str = "",
-                       livekit_egress: LiveKitEgressConfig | None = None,
-                       agora_egress: AgoraEgressConfig | None = None, extra_params: Mapping[str, str] | None = None,
-                       egress: Egress | str = Egress.websocket, webrtc_egress: WebRtcEgressConfig | None = None):
-    """A configured, not yet started :class:`AvatarSession` (``await init()`` then ``await start()``, or ``async with``).
-
-    ``transport_frames(frame_bytes, is_last)`` gets each raw ``SERVER_RESPONSE_ANIMATION`` message
-    (WebSocket egress); ``on_error(AvatarSDKError)`` gets runtime failures; ``on_close()`` runs once
-    the session has closed.
-    """
-    from .session import AvatarSession
-
-    if livekit_egress is not None or agora_egress is not None:
-        which = "livekit_egress" if livekit_egress is not None else "agora_egress"
-        raise AvatarSDKError(AvatarSDKErrorCode.invalidEgressConfig, f"{which} is not supported by Facecast's "
-                             "Motion Server; use egress='webrtc' (clients join with the session's join_url and "
-                             "join_token) or the default WebSocket egress", phase="config")
-    if ogg_opus_encoder is not None or on_encoded_audio is not None:
-        raise unsupported("ogg_opus_encoder / on_encoded_audio (encoding PCM inside the SDK)",
-                          "send PCM16 with audio_format=PCM_S16LE, or encode one Ogg Opus stream per request "
-                          "yourself and send it with audio_format=OGG_OPUS")
-    config = SessionConfig(avatar_id=avatar_id, api_key=api_key, app_id=app_id, use_query_auth=use_query_auth,
-                           expire_at=expire_at, sample_rate=sample_rate, bitrate=bitrate, audio_format=audio_format,
-                           transport_frames=transport_frames, on_error=on_error, on_close=on_close, region=region,
-                           console_endpoint_url=console_endpoint_url, ingress_endpoint_url=ingress_endpoint_url,
-                           extra_params=extra_params or {}, egress=egress, webrtc_egress=webrtc_egress)
-    return AvatarSession(config)

@@ -21,7 +21,7 @@ import collections
 import attrs
 import numpy as np
 
-from ..config import AudioFormat, Configuration
+from ..config import DEFAULT_MOTION_GENERATOR, AudioFormat, Configuration
 from ..enums import DrivingServiceMode, FrameStarvationMode
 from ..errors import AvatarError, ErrorCode
 from ..motion.layout import motion_dim
@@ -107,7 +107,7 @@ class AvatarStream:
         if motion_generator is False:
             self._motion = None
         else:
-            name = motion_generator or default_motion_generator()
+            name = motion_generator or DEFAULT_MOTION_GENERATOR
             factory = get_plugin_manager().get("motion_generators", name).factory
             self._motion = factory(self.sample_rate, view.avatar.expression_count, seed)
         self._segments: collections.deque[_Segment] = collections.deque()
@@ -293,10 +293,3 @@ class AvatarStream:
         message = encode_animation(CONNECTION_ID, playing.conversation_id, keyframes, playing.keyframes, end)
         playing.keyframes += keyframes.shape[0]
         self.controller.yield_frames_data([message], playing.conversation_id)
-
-
-def default_motion_generator() -> str:
-    """The motion generator a Motion Server uses by default, so video shows the same motion as other modes."""
-    from ..server.app import DEFAULT_MOTION_GENERATOR
-
-    return DEFAULT_MOTION_GENERATOR

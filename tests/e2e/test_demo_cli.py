@@ -15,7 +15,7 @@ from engine.demo.audio import load_speech
 from engine.demo.video import BACKGROUND
 from engine.motion import layout
 from engine.plugins import get_plugin_manager
-from engine.server.app import DEFAULT_MOTION_GENERATOR
+from engine.config import DEFAULT_MOTION_GENERATOR
 
 
 def write_wav(path, pcm: np.ndarray, rate: int) -> None:

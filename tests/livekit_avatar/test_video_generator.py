@@ -16,7 +16,7 @@ from engine.demo import SPEECH_CLIP
 from engine.demo.audio import load_speech
 from engine.motion import layout
 from engine.plugins import get_plugin_manager
-from engine.server.app import DEFAULT_MOTION_GENERATOR
+from engine.config import DEFAULT_MOTION_GENERATOR
 from plugins.livekit_avatar import AvatarSession, FacecastVideoGenerator
 
 RATE = 16000

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from ...wire import message_pb2 as pb
-from ..codes import CloseCode
 from .service import ConfigRefused, EgressUnavailable
 
 
-def open_egress(rtc, session, cfg: pb.ClientConfigureSession):
+def open_egress(rtc, session, cfg: pb.ClientConfigureSession, on_failure):
     """``(egress, confirm bytes)`` for a session configured with ``EGRESS_TYPE_WEBRTC``.
 
     Raises ``ConfigRefused`` / ``EgressUnavailable`` (each with ``code`` and ``message``). When the
-    egress fails later (no peer joined in time), the session reports it and closes.
+    egress fails later (no peer joined in time), ``await on_failure(code, message)`` tells the session.
     """
     opened = rtc.open(connection_id=session.connection_id, app_id=session.app_id, sample_rate=cfg.sample_rate,
-                      config=cfg.webrtc_egress, on_failure=failure_reporter(session))
+                      config=cfg.webrtc_egress, on_failure=on_failure)
     return opened.egress, joinable_confirm(session.connection_id, opened)
 
 
@@ -31,15 +28,4 @@ def joinable_confirm(connection_id: str, opened) -> bytes:
     return msg.SerializeToString()
 
 
-def failure_reporter(session):
-    """``async (code, message)`` for an egress that fails later: the session reports it and closes."""
-    from ..session import SessionClosed
-
-    async def failed(code, message: str) -> None:
-        with contextlib.suppress(SessionClosed, ConnectionError):
-            await session.fail(code, message, CloseCode.POLICY_VIOLATION)
-
-    return failed
-
-
-__all__ = ["ConfigRefused", "EgressUnavailable", "failure_reporter", "joinable_confirm", "open_egress"]
+__all__ = ["ConfigRefused", "EgressUnavailable", "joinable_confirm", "open_egress"]
