@@ -50,6 +50,8 @@ class ProceduralMotionGenerator:
         self._state = new_state(first_blink=self._draw_gaps(1)[0])
         self._channels = np.array([c if c < expression_count else -1
                                    for c in (EXPR_MOUTH_OPEN, EXPR_LIP_ROUND, EXPR_LIP_SPREAD, EXPR_SMILE)], np.int64)
+        self._window_args = (self._fft, self._spectrum.freqs, self._spectrum.bands, self._state, self._sway_freq,
+                             self._sway_phase, BLINK_SHAPE, self._gaps, self._channels)
 
     # -- contract -------------------------------------------------------------------------------
 
@@ -92,10 +94,20 @@ class ProceduralMotionGenerator:
 
     def _keyframes(self, frames: np.ndarray) -> np.ndarray:
         out = np.zeros((frames.shape[0], self.dim), np.float32)
-        speech_keyframes(frames, self._fft, self._spectrum.freqs, self._spectrum.bands, self._state,
-                         self._sway_freq, self._sway_phase, BLINK_SHAPE, self._gaps, self._channels, out)
-        if self._state[GAP_INDEX] >= _GAPS // 2:  # keep gaps ahead of the kernel (it uses < 1 per window)
+        speech_keyframes(frames, *self._window_args, out)
+        self.after_windows()
+        return out
+
+    # -- for generators that run this one's head motion in their own kernel ---------------------
+
+    def window_args(self) -> tuple:
+        """The arguments of :func:`.kernel.window_keyframe` after ``frame`` and before ``row``: this
+        generator's tables and live state (updated in place). Call :meth:`after_windows` after each batch."""
+        return self._window_args
+
+    def after_windows(self) -> None:
+        """Keep blink gaps ahead of the kernel (it uses < 1 per window; refilled by halves)."""
+        if self._state[GAP_INDEX] >= _GAPS // 2:
             self._gaps[:_GAPS // 2] = self._gaps[_GAPS // 2:]
             self._gaps[_GAPS // 2:] = self._draw_gaps(_GAPS // 2)
             self._state[GAP_INDEX] -= _GAPS // 2
-        return out
