@@ -6,8 +6,7 @@ that edge). A Gaussian with local mean μ, rotation q, log-scale s is at k·R·�
 R·R(q) and scale k·exp(s).
 
 ``bind_world`` produces world means / quaternions / scales (any renderer can use them).
-``camera_frame`` folds the view transform into one triangle's frame (A = W·R·k, b = W·T + t) so the
-fused projection in project.py maps local Gaussians straight to camera space.
+The fused per-frame path (mesh_project.py) recomputes the same frame per Gaussian in float32 lanes.
 """
 
 from __future__ import annotations
@@ -96,16 +95,3 @@ def bind_world(centroids, frames, scales, parent, local_xyz, local_rot, local_lo
     for blk in nb.prange((n + BLOCK - 1) // BLOCK):
         _bind_run(blk * BLOCK, min(n, (blk + 1) * BLOCK), centroids, frames, scales, parent, local_xyz, local_rot,
                   local_log_scale, means, quats, out_scales)
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
-def camera_frame(corners, viewmat):
-    """The triangle's frame folded with the view: A = W·R·k (row-major 9-tuple) and b = W·T + t."""
-    t, r, k = _frame(corners)
-    w = (viewmat[0, 0], viewmat[0, 1], viewmat[0, 2], viewmat[1, 0], viewmat[1, 1], viewmat[1, 2],
-         viewmat[2, 0], viewmat[2, 1], viewmat[2, 2])
-    a = mul3(w, r)
-    b = (w[0] * t[0] + w[1] * t[1] + w[2] * t[2] + viewmat[0, 3],
-         w[3] * t[0] + w[4] * t[1] + w[5] * t[2] + viewmat[1, 3],
-         w[6] * t[0] + w[7] * t[1] + w[8] * t[2] + viewmat[2, 3])
-    return (k * a[0], k * a[1], k * a[2], k * a[3], k * a[4], k * a[5], k * a[6], k * a[7], k * a[8]), b

@@ -15,7 +15,6 @@ import math
 import numba as nb
 import numpy as np
 
-from .bind import _corners, camera_frame
 from .rotation import mul3, quat_to_matrix
 
 EPS2D = 0.3
@@ -101,48 +100,6 @@ def project_world(means, quats, scales, opacities, viewmat, cam, width, height, 
     for blk in nb.prange((n + GAUSSIAN_BLOCK - 1) // GAUSSIAN_BLOCK):  # plain loops per block, so helpers inline
         _world_run(blk * GAUSSIAN_BLOCK, min(n, (blk + 1) * GAUSSIAN_BLOCK), means, quats, scales, opacities,
                    viewmat, ln, means2d, conics, radii, depths, visible)
-
-
-@nb.njit(cache=True, nogil=True)
-def _project_run(lo, hi, vertices, faces, viewmat, parent, local_xyz, local_factor, extents, ln, means2d, conics,
-                 radii, depths, visible):
-    """Gaussians ``lo..hi`` of :func:`project_mesh` (a plain loop, so every helper inlines into it)."""
-    current = -1
-    a = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    b = (0.0, 0.0, 0.0)
-    for i in range(lo, hi):
-        f = parent[i]
-        if f != current:  # Gaussians are sorted by triangle: one frame per run
-            current = f
-            a, b = camera_frame(_corners(vertices, faces, f), viewmat)
-        m = (np.float64(local_factor[i, 0]), np.float64(local_factor[i, 1]), np.float64(local_factor[i, 2]),
-             np.float64(local_factor[i, 3]), np.float64(local_factor[i, 4]), np.float64(local_factor[i, 5]),
-             np.float64(local_factor[i, 6]), np.float64(local_factor[i, 7]), np.float64(local_factor[i, 8]))
-        mu0, mu1, mu2 = np.float64(local_xyz[i, 0]), np.float64(local_xyz[i, 1]), np.float64(local_xyz[i, 2])
-        x = a[0] * mu0 + a[1] * mu1 + a[2] * mu2 + b[0]
-        y = a[3] * mu0 + a[4] * mu1 + a[5] * mu2 + b[1]
-        z = a[6] * mu0 + a[7] * mu1 + a[8] * mu2 + b[2]
-        radius, mx, my, ca, cb, cc = _splat(x, y, z, mul3(a, m), np.float64(extents[i]), ln)
-        depths[i], radii[i], visible[i] = z, radius, 1 if radius > 0.0 else 0
-        means2d[i, 0], means2d[i, 1] = mx, my
-        conics[i, 0], conics[i, 1], conics[i, 2] = ca, cb, cc
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def project_mesh(vertices, faces, viewmat, parent, local_xyz, local_factor, extents, cam, width, height, means2d,
-                 conics, radii, depths, visible):
-    """Bind and project triangle-bound Gaussians in one pass over Gaussians sorted by ``parent``.
-
-    Each run of Gaussians on one triangle computes that triangle's camera-space frame once
-    (A = W·R·k, b = W·T + t); a Gaussian's camera point is A·μ + b and its covariance factor A·L with
-    L = R(q)·diag(exp s) precomputed. ``extents`` are :func:`extent` of each (constant) opacity.
-    Blocks keep the per-run cache thread-local; triangles with no Gaussians are never visited.
-    """
-    ln = lens(cam, width, height)
-    n = parent.shape[0]
-    for blk in nb.prange((n + GAUSSIAN_BLOCK - 1) // GAUSSIAN_BLOCK):
-        _project_run(blk * GAUSSIAN_BLOCK, min(n, (blk + 1) * GAUSSIAN_BLOCK), vertices, faces, viewmat, parent,
-                     local_xyz, local_factor, extents, ln, means2d, conics, radii, depths, visible)
 
 
 def extents_of(opacities: np.ndarray) -> np.ndarray:
