@@ -142,7 +142,7 @@ async def ingress_websocket(request: web.Request) -> web.StreamResponse:
                              generator_factory=generator_for(server, avatar_id), seed=server.next_seed(),
                              abort=lambda: request.transport is not None and request.transport.abort(),
                              observer=SessionObserver(server, app_id), rtc=server.rtc,
-                             video=server.video)
+                             video=server.video, transport=request.transport)
     try:
         await _lease(server, session)
     except Refusal as refusal:

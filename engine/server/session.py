@@ -5,6 +5,9 @@ The session reads messages one at a time and answers inline: a keyframe leaves a
 the session stops reading too, and TCP flow control pushes back on the client — so no queue in
 here can grow. Every send is bounded by ``Limits.send_timeout_s`` and by the session's hard
 deadlines (token expiry, session length): a peer that stops reading is cut off, never kept.
+A send the transport takes without pausing cannot wait, so it needs no timer; the session's
+other deadlines (configure, idle, token, session length) share one timer per session that is
+re-armed only when it fires, not per message (a timer per message was a tenth of the server's CPU).
 
 One message is processed in steps of at most :data:`STEP_SAMPLES` samples (Opus is decoded a
 bounded step at a time, see ``opus.py``), the round's audio limit is checked before each step is
@@ -67,8 +70,12 @@ class IngressSession:
 
     def __init__(self, ws: web.WebSocketResponse, *, app_id: str, avatar_id: str, expression_count: int,
                  token_expires_at: float, limits: Limits, generator_factory, seed: int,
-                 abort: Callable[[], None] | None = None, observer=None, rtc=None, video=None) -> None:
+                 abort: Callable[[], None] | None = None, observer=None, rtc=None, video=None,
+                 transport: asyncio.Transport | None = None) -> None:
         self.ws = ws
+        # The socket under ``ws``: while its write buffer stays under the low-water mark a send cannot wait.
+        self._transport = transport
+        self._low_water = transport.get_write_buffer_limits()[0] if transport is not None else -1
         self._rtc = rtc  # the server's RtcService: sessions may then choose EGRESS_TYPE_WEBRTC
         self._video = video  # the server's VideoService: EGRESS_TYPE_WEBRTC_VIDEO (needs rtc too)
         self.egress = None  # an RtcEgress once configured for WEBRTC: it, not the WebSocket, gets the output
@@ -85,10 +92,16 @@ class IngressSession:
         self._sample_rate = 0
         self._opus = False
         self._round: Round | None = None
-        loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         self._started = loop.time()
         self._token_deadline = self._started + (token_expires_at - time.time())
         self._session_deadline = self._started + limits.max_session_s
+        self._hard_deadline = min((self._token_deadline, "token"), (self._session_deadline, "session"))
+        self._configured = False  # a configure message arrived (its deadline no longer applies)
+        self._last_message = self._started  # when the last protocol message was read (the idle deadline)
+        self._timer: asyncio.TimerHandle | None = None
+        self._expired: str | None = None  # the deadline the timer found passed
+        self._sending = False  # a send that may wait is under way (it enforces the deadlines itself)
 
     # -- outgoing -------------------------------------------------------------------------------
 
@@ -98,11 +111,17 @@ class IngressSession:
         A peer that does not take the bytes in time is disconnected (it is not reading, so it could
         not read an error either) and the session ends with :class:`SessionClosed`.
         """
-        now = asyncio.get_running_loop().time()
-        deadline, reason = min((self._token_deadline, "token"), (self._session_deadline, "session"))
+        now = self._loop.time()
+        deadline, reason = self._hard_deadline
         if deadline <= now:
             await self._expire(reason)
+        transport = self._transport
+        if transport is not None and transport.get_write_buffer_size() + len(data) <= self._low_water:
+            # The writer is not paused and will not pause for this: the send completes without waiting.
+            await self.ws.send_bytes(data)
+            return
         budget = min(self.limits.send_timeout_s, deadline - now)
+        self._sending = True
         try:
             async with asyncio.timeout(budget):  # no task per send, unlike wait_for
                 await self.ws.send_bytes(data)
@@ -111,6 +130,8 @@ class IngressSession:
             detail = why[reason] if budget < self.limits.send_timeout_s else \
                 f"it read nothing for {self.limits.send_timeout_s:g} s"
             self._drop(f"the peer stopped reading and {detail} while a message was being sent")
+        finally:
+            self._sending = False
 
     async def _egress_failed(self, code, message: str) -> None:
         """An egress failed after the confirm (no peer joined in time): report it and close."""
@@ -120,6 +141,7 @@ class IngressSession:
     def _drop(self, message: str) -> None:
         """End the session at once, without a close handshake the peer would never read."""
         log.info("session %s (app %s) dropped: %s", self.connection_id, self.app_id, message)
+        self._stop_timer()
         if self._abort_transport is not None:
             self._abort_transport()
         raise SessionClosed(message)
@@ -138,6 +160,7 @@ class IngressSession:
     async def fail(self, code: ServerErrorCode, message: str, close_code: CloseCode, req_id: str = "") -> None:
         """Send ``SERVER_ERROR`` then close the socket; the session cannot continue."""
         log.info("session %s (app %s) closed: %s (%d)", self.connection_id, self.app_id, message, int(code))
+        self._stop_timer()  # the session ends here: no deadline may interrupt the goodbye
         self.observer.error(code)
         try:
             await asyncio.wait_for(self.ws.send_bytes(server_error(
@@ -152,41 +175,66 @@ class IngressSession:
     # -- main loop ------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        configure_deadline = self._started + self.limits.configure_timeout_s
+        task = asyncio.current_task()
+        cancelling = task.cancelling()
+        self._arm(task)
         try:
-            while not self.ws.closed:
-                now = loop.time()
-                deadline, reason = self._next_deadline(now, configure_deadline)
-                if deadline <= now:
-                    await self._expire(reason)
-                try:
-                    msg = await self.ws.receive(timeout=deadline - now)
-                except asyncio.TimeoutError:
-                    await self._expire(reason)
-                if msg.type == WSMsgType.BINARY:
-                    await self._on_binary(msg.data)
-                elif msg.type == WSMsgType.TEXT:
-                    await self._refuse(ServerErrorCode.INVALID_ARGUMENT, "text frames are not part of the protocol; "
-                                       "send each protobuf Message as one binary frame")
-                elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-                    break
+            try:
+                await self._serve()
+            except asyncio.CancelledError:
+                if self._expired is None or task.uncancel() > cancelling:
+                    raise  # not our deadline: the server is stopping
+                await self._expire(self._expired)
         except SessionClosed:
             pass
         except ConnectionError:
             log.info("session %s: the peer went away", self.connection_id)
         finally:
+            self._stop_timer()
             if self._generator is not None:
                 self._generator.reset()
             if self.egress is not None:
                 await self._rtc.close(self.connection_id)
 
-    def _next_deadline(self, now: float, configure_deadline: float) -> tuple[float, str]:
-        candidates = [(self._token_deadline, "token"), (self._session_deadline, "session"),
-                      (now + self.limits.idle_timeout_s, "idle")]
-        if self._generator is None:
-            candidates.append((configure_deadline, "configure"))
+    async def _serve(self) -> None:
+        ws = self.ws
+        loop = self._loop
+        while not ws.closed:
+            msg = await ws.receive()  # no timeout per message: the session's timer ends a wait that is too long
+            self._last_message = loop.time()
+            if msg.type == WSMsgType.BINARY:
+                await self._on_binary(msg.data)
+            elif msg.type == WSMsgType.TEXT:
+                await self._refuse(ServerErrorCode.INVALID_ARGUMENT, "text frames are not part of the protocol; "
+                                   "send each protobuf Message as one binary frame")
+            elif msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                break
+
+    def _next_deadline(self) -> tuple[float, str]:
+        candidates = [self._hard_deadline, (self._last_message + self.limits.idle_timeout_s, "idle")]
+        if not self._configured:
+            candidates.append((self._started + self.limits.configure_timeout_s, "configure"))
         return min(candidates)
+
+    def _arm(self, task: asyncio.Task) -> None:
+        """Set the session's one timer to its next deadline; when that has passed, interrupt ``task``.
+
+        Messages move the idle deadline without touching the timer: it looks again when it fires.
+        A send that may wait is left to its own timeout, which already covers the hard deadlines.
+        """
+        now = self._loop.time()
+        deadline, reason = self._next_deadline()
+        if deadline > now or self._sending:
+            self._timer = self._loop.call_at(deadline if deadline > now else now + 0.05, self._arm, task)
+            return
+        self._timer = None
+        self._expired = reason
+        task.cancel()
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     async def _expire(self, reason: str) -> None:
         if reason == "token":
@@ -238,6 +286,7 @@ class IngressSession:
         if self._generator is not None:
             await self._refuse(ServerErrorCode.INVALID_ARGUMENT, "the session is already configured")
             return
+        self._configured = True  # from here on, starting the generator may take its time
         if cfg.sample_rate not in SAMPLE_RATES:
             await self.fail(ServerErrorCode.SAMPLE_RATE_UNSUPPORTED,
                             f"sample rate {cfg.sample_rate} Hz is not supported; use one "
