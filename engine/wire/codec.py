@@ -18,6 +18,7 @@ from ..errors import AvatarError, ErrorCode
 from ..motion.layout import EXPRESSION_OFFSET, MAX_EXPRESSIONS, MOTION_LIMIT, motion_dim
 from . import decode_kernel as dk
 from . import protowire as pw
+from .encode_kernel import encode_rows
 from .flame_fields import FLAME_FIELDS
 
 
@@ -80,32 +81,34 @@ def _check_id(name: str, value: str) -> bytes:
     return raw
 
 
-def _check_keyframes(keyframes) -> np.ndarray:
+def _keyframes_array(keyframes) -> np.ndarray:
     kf = np.asarray(keyframes)
     if kf.ndim != 2 or not EXPRESSION_OFFSET <= kf.shape[1] <= EXPRESSION_OFFSET + MAX_EXPRESSIONS:
         raise AvatarError(ErrorCode.serverError,
                           f"keyframes must be a (K, 20 + E) array with E <= {MAX_EXPRESSIONS}, not shape {kf.shape}")
-    kf = np.ascontiguousarray(kf, dtype="<f4")
-    # One pass on the hot path: the largest magnitude is NaN when any value is, infinite when any is.
-    largest = float(np.abs(kf).max()) if kf.size else 0.0
+    return np.ascontiguousarray(kf, dtype="<f4")
+
+
+def _check_largest(largest: float) -> None:
+    """The largest magnitude is NaN when any value is, infinite when any is."""
     if not largest <= MOTION_LIMIT:
         if not math.isfinite(largest):
             raise AvatarError(ErrorCode.serverError, "keyframes contain NaN or infinity; send finite pose values")
         raise AvatarError(ErrorCode.serverError, f"keyframe values must lie within ±{MOTION_LIMIT:g} "
                                                  "(metres, radians, blendshape weights)")
-    return kf
 
 
 def encode_animation(connection_id: str, req_id: str, keyframes, start_frame: int, end: bool) -> bytes:
     """Serialize a full ``Message`` envelope of type ``SERVER_RESPONSE_ANIMATION``."""
     conn, req = _check_id("connection_id", connection_id), _check_id("req_id", req_id)
-    kf = _check_keyframes(keyframes)
+    kf = _keyframes_array(keyframes)
     if not 0 <= int(start_frame) < 2**32:
         raise AvatarError(ErrorCode.serverError, f"start_frame must fit in uint32, not {start_frame!r}")
-    template, spans = _flame_row_layout(kf.shape[1] - EXPRESSION_OFFSET)
-    rows = np.empty((kf.shape[0], template.size), dtype=np.uint8)
-    rows[:] = template
-    rows[:, _float_bytes(kf.shape[1] - EXPRESSION_OFFSET)] = kf.view(np.uint8)
+    expressions = kf.shape[1] - EXPRESSION_OFFSET
+    template, _ = _flame_row_layout(expressions)
+    rows = np.empty(kf.shape[0] * template.size, dtype=np.uint8)
+    # one numba pass: rows from the template, floats scattered in, largest magnitude for the range check
+    _check_largest(encode_rows(kf, kf.view(np.uint8), template, _float_bytes(expressions), rows))
     animation = rows.tobytes()
     if start_frame:
         animation += b"\x10" + _varint(int(start_frame))
