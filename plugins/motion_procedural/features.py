@@ -7,6 +7,8 @@ needs separate calls (taper, FFT, magnitude) per window; this one runs inside th
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 
@@ -15,32 +17,46 @@ import numpy as np
 BANDS_HZ = ((80.0, 500.0), (500.0, 2000.0), (2000.0, 6000.0))
 
 
+@functools.lru_cache(maxsize=32)
+def _tables(sample_rate: int, window: int) -> tuple:
+    """The read-only tables of one (rate, window): shared by every session, so 100 sessions touch one
+    copy (~20 KB at 16 kHz) instead of a hundred that push each other out of the CPU caches."""
+    n = 1 << (window - 1).bit_length()
+    m = n // 2
+    taper = np.hanning(window).astype(np.float64)
+    k = np.arange(m // 2)
+    twiddle_re = np.cos(-2 * np.pi * k / m)
+    twiddle_im = np.sin(-2 * np.pi * k / m)
+    bits = m.bit_length() - 1
+    bitrev = np.array([int(format(i, f"0{bits}b")[::-1], 2) if bits else 0 for i in range(m)], dtype=np.int64)
+    k = np.arange(m + 1)
+    post_re = np.cos(-2 * np.pi * k / n)
+    post_im = np.sin(-2 * np.pi * k / n)
+    freqs = np.fft.rfftfreq(n, 1.0 / sample_rate)
+    nyquist = sample_rate / 2
+    bands = np.array([[np.searchsorted(freqs, lo), np.searchsorted(freqs, min(hi, nyquist))]
+                      for lo, hi in BANDS_HZ], dtype=np.int64)
+    out = (taper, twiddle_re, twiddle_im, bitrev, post_re, post_im, freqs, bands)
+    for a in out:
+        a.setflags(write=False)
+    return out
+
+
 class Spectrum:
     """Tables and scratch space for :func:`power_spectrum` of ``window``-sample frames (Hann taper, zero-padded).
 
     The n-point real FFT is computed as an n/2-point complex FFT of the even/odd samples packed
     as real/imaginary parts, then untangled (the standard real-input trick: half the work).
+    The tables are shared per (rate, window); the scratch (``re``, ``im``, ``power``) is this instance's.
     """
 
     def __init__(self, sample_rate: int, window: int) -> None:
         self.nfft = n = 1 << (window - 1).bit_length()
-        m = n // 2
-        self.taper = np.hanning(window).astype(np.float64)
-        k = np.arange(m // 2)
-        self.twiddle_re = np.cos(-2 * np.pi * k / m)
-        self.twiddle_im = np.sin(-2 * np.pi * k / m)
-        bits = m.bit_length() - 1
-        self.bitrev = np.array([int(format(i, f"0{bits}b")[::-1], 2) if bits else 0 for i in range(m)], dtype=np.int64)
-        k = np.arange(m + 1)
-        self.post_re = np.cos(-2 * np.pi * k / n)
-        self.post_im = np.sin(-2 * np.pi * k / n)
-        self.re = np.zeros(m)
-        self.im = np.zeros(m)
-        self.power = np.zeros(m + 1)
-        self.freqs = np.fft.rfftfreq(n, 1.0 / sample_rate)
-        nyquist = sample_rate / 2
-        self.bands = np.array([[np.searchsorted(self.freqs, lo), np.searchsorted(self.freqs, min(hi, nyquist))]
-                               for lo, hi in BANDS_HZ], dtype=np.int64)
+        (self.taper, self.twiddle_re, self.twiddle_im, self.bitrev, self.post_re, self.post_im, self.freqs,
+         self.bands) = _tables(sample_rate, window)
+        self.re = np.zeros(n // 2)
+        self.im = np.zeros(n // 2)
+        self.power = np.zeros(n // 2 + 1)
 
     def tables(self) -> tuple:
         return (self.taper, self.twiddle_re, self.twiddle_im, self.bitrev, self.post_re, self.post_im,
