@@ -19,7 +19,9 @@ import numpy as np
 from ..errors import AvatarError, ErrorCode
 
 MAX_SH_DEGREE = 3
-BLOCK = 2048  # Gaussians per parallel work item
+BLOCK = 1024  # Gaussians per parallel work item
+PITCH = BLOCK + 16  # floats between rows: rows exactly 4 KiB apart share L1 sets (see mesh_project.py)
+ROWS = 6  # scratch: ray (u, v, z) in, colour (r, g, b) out
 C0 = 0.28209479177387814
 C1 = 0.4886025119029199
 C2 = (1.0925484305920792, -1.0925484305920792, 0.31539156525252005, -1.0925484305920792, 0.5462742152960396)
@@ -31,50 +33,113 @@ def coefficient_count(degree: int) -> int:
     return (degree + 1) ** 2
 
 
-@nb.njit(cache=True, nogil=True)
-def _sh_run(lo, hi, degree, coeffs, means2d, depths, radii, cam, rot, colors):
-    fx, fy, cx, cy = cam[0], cam[1], cam[2], cam[3]
-    for i in range(lo, hi):
-        if not radii[i] > 0.0:
-            continue
-        z = np.float64(depths[i])
-        xc, yc = (np.float64(means2d[i, 0]) - cx) * z / fx, (np.float64(means2d[i, 1]) - cy) * z / fy
-        x = rot[0, 0] * xc + rot[1, 0] * yc + rot[2, 0] * z  # Wᵀ·x_cam: the ray in model space
-        y = rot[0, 1] * xc + rot[1, 1] * yc + rot[2, 1] * z
-        w = rot[0, 2] * xc + rot[1, 2] * yc + rot[2, 2] * z
-        inv = 1.0 / math.sqrt(x * x + y * y + w * w)
+@nb.njit(cache=True, nogil=True, inline="always")
+def coeffs_rows(degree):
+    return 3 * (degree + 1) * (degree + 1)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _channel(coeffs, o, degree, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14, b15):
+    """One colour channel: Σ basis · coefficient (coefficient j at ``o + 3j·PITCH``) + ½, clamped to [0, 1]."""
+    acc = np.float32(C0) * coeffs[o]
+    if degree >= 1:
+        acc += b1 * coeffs[o + 3 * PITCH] + b2 * coeffs[o + 6 * PITCH] + b3 * coeffs[o + 9 * PITCH]
+    if degree >= 2:
+        acc += (b4 * coeffs[o + 12 * PITCH] + b5 * coeffs[o + 15 * PITCH] + b6 * coeffs[o + 18 * PITCH]
+                + b7 * coeffs[o + 21 * PITCH] + b8 * coeffs[o + 24 * PITCH])
+    if degree >= 3:
+        acc += (b9 * coeffs[o + 27 * PITCH] + b10 * coeffs[o + 30 * PITCH] + b11 * coeffs[o + 33 * PITCH]
+                + b12 * coeffs[o + 36 * PITCH] + b13 * coeffs[o + 39 * PITCH] + b14 * coeffs[o + 42 * PITCH]
+                + b15 * coeffs[o + 45 * PITCH])
+    return min(np.float32(1.0), max(np.float32(0.0), acc + np.float32(0.5)))
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+def _shade_block(m, degree, coeffs, cam, rot, s):
+    """Colours of Gaussians ``0..m`` of a block: rays (pixel u, v and depth) in scratch rows 0..2, colours
+    out to rows 3..5; coefficient j of channel c at ``coeffs[(3j + c)·PITCH + k]`` of the block's slice.
+
+    One loop per degree, each with the degree a constant: the loop body is then branch-free, which is
+    what lets LLVM run it in 8-wide float32 lanes (it does not unswitch a body this size).
+    """
+    if degree == 1:
+        _shade_loop(m, 1, coeffs, cam, rot, s)
+    elif degree == 2:
+        _shade_loop(m, 2, coeffs, cam, rot, s)
+    else:
+        _shade_loop(m, 3, coeffs, cam, rot, s)
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def _shade_loop(m, degree, coeffs, cam, rot, s):
+    f32 = np.float32
+    fx, fy, cx, cy = f32(cam[0]), f32(cam[1]), f32(cam[2]), f32(cam[3])
+    r00, r01, r02, r10, r11, r12 = f32(rot[0, 0]), f32(rot[0, 1]), f32(rot[0, 2]), f32(rot[1, 0]), f32(rot[1, 1]), f32(rot[1, 2])
+    r20, r21, r22 = f32(rot[2, 0]), f32(rot[2, 1]), f32(rot[2, 2])
+    k1 = f32(C1)
+    k20, k21, k22, k23, k24 = f32(C2[0]), f32(C2[1]), f32(C2[2]), f32(C2[3]), f32(C2[4])
+    k30, k31, k32, k33, k34, k35, k36 = f32(C3[0]), f32(C3[1]), f32(C3[2]), f32(C3[3]), f32(C3[4]), f32(C3[5]), f32(C3[6])
+    one, two, three, four = f32(1.0), f32(2.0), f32(3.0), f32(4.0)
+    for k in range(m):
+        z = s[2 * PITCH + k]
+        xc, yc = (s[k] - cx) * z / fx, (s[PITCH + k] - cy) * z / fy
+        x = r00 * xc + r10 * yc + r20 * z  # Wᵀ·x_cam: the ray in model space
+        y = r01 * xc + r11 * yc + r21 * z
+        w = r02 * xc + r12 * yc + r22 * z
+        inv = one / math.sqrt(max(x * x + y * y + w * w, f32(1e-30)))
         x, y, w = x * inv, y * inv, w * inv
         xx, yy, zz, xy, yz, xz = x * x, y * y, w * w, x * y, y * w, x * w
-        # the basis once per Gaussian, shared by the three colour channels
-        b1, b2, b3 = -C1 * y, C1 * w, -C1 * x
-        b4, b5, b6, b7, b8 = C2[0] * xy, C2[1] * yz, C2[2] * (2.0 * zz - xx - yy), C2[3] * xz, C2[4] * (xx - yy)
-        b9, b10 = C3[0] * y * (3.0 * xx - yy), C3[1] * xy * w
-        b11, b12 = C3[2] * y * (4.0 * zz - xx - yy), C3[3] * w * (2.0 * zz - 3.0 * xx - 3.0 * yy)
-        b13, b14, b15 = C3[4] * x * (4.0 * zz - xx - yy), C3[5] * w * (xx - yy), C3[6] * x * (xx - 3.0 * yy)
-        for c in range(3):
-            s = C0 * coeffs[i, 0, c]
-            if degree >= 1:
-                s += b1 * coeffs[i, 1, c] + b2 * coeffs[i, 2, c] + b3 * coeffs[i, 3, c]
-            if degree >= 2:
-                s += (b4 * coeffs[i, 4, c] + b5 * coeffs[i, 5, c] + b6 * coeffs[i, 6, c] + b7 * coeffs[i, 7, c]
-                      + b8 * coeffs[i, 8, c])
-            if degree >= 3:
-                s += (b9 * coeffs[i, 9, c] + b10 * coeffs[i, 10, c] + b11 * coeffs[i, 11, c]
-                      + b12 * coeffs[i, 12, c] + b13 * coeffs[i, 13, c] + b14 * coeffs[i, 14, c]
-                      + b15 * coeffs[i, 15, c])
-            colors[i, c] = min(1.0, max(0.0, s + 0.5))
+        b1, b2, b3 = -k1 * y, k1 * w, -k1 * x
+        b4, b5, b6, b7, b8 = k20 * xy, k21 * yz, k22 * (two * zz - xx - yy), k23 * xz, k24 * (xx - yy)
+        b9, b10 = k30 * y * (three * xx - yy), k31 * xy * w
+        b11, b12 = k32 * y * (four * zz - xx - yy), k33 * w * (two * zz - three * xx - three * yy)
+        b13, b14, b15 = k34 * x * (four * zz - xx - yy), k35 * w * (xx - yy), k36 * x * (xx - three * yy)
+        q = k
+        s[3 * PITCH + k] = _channel(coeffs, q, degree, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12, b13, b14,
+                                    b15)
+        s[4 * PITCH + k] = _channel(coeffs, q + PITCH, degree, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11, b12,
+                                    b13, b14, b15)
+        s[5 * PITCH + k] = _channel(coeffs, q + 2 * PITCH, degree, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11,
+                                    b12, b13, b14, b15)
+
+
+@nb.njit(cache=True, nogil=True)
+def _block(blk, n, degree, coeffs, means2d, depths, radii, cam, rot, colors, s):
+    lo = blk * BLOCK
+    m = min(n, lo + BLOCK) - lo
+    for k in range(m):
+        i = lo + k
+        s[k], s[PITCH + k], s[2 * PITCH + k] = means2d[i, 0], means2d[i, 1], depths[i]
+    rows = coeffs_rows(degree) * PITCH
+    _shade_block(m, degree, coeffs[blk * rows:(blk + 1) * rows], cam, rot, s)
+    for k in range(m):
+        i = lo + k
+        if radii[i] > 0.0:
+            colors[i, 0], colors[i, 1], colors[i, 2] = s[3 * PITCH + k], s[4 * PITCH + k], s[5 * PITCH + k]
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def shade(degree, coeffs, means2d, depths, radii, cam, rot, colors):
-    """Fill ``colors[i]`` (N,3) of every splat with ``radii[i] > 0`` from SH ``coeffs`` (N, ≥(degree+1)², 3).
+def shade(degree, coeffs, means2d, depths, radii, cam, rot, colors, scratch):
+    """Fill ``colors[i]`` (N,3) of every splat with ``radii[i] > 0`` from packed SH ``coeffs``.
 
-    ``cam`` starts (fx, fy, cx, cy) of the projection that made ``means2d``; ``rot`` is the view matrix
-    (world→camera; its upper-left 3×3 is read).
+    ``coeffs`` is :func:`pack_coefficients` of this degree; ``cam`` starts (fx, fy, cx, cy) of the
+    projection that made ``means2d``; ``rot`` is the view matrix (world→camera; its upper-left 3×3 is
+    read); ``scratch`` (threads, ROWS·PITCH) float32.
     """
-    n = coeffs.shape[0]
+    n = means2d.shape[0]
     for blk in nb.prange((n + BLOCK - 1) // BLOCK):
-        _sh_run(blk * BLOCK, min(n, (blk + 1) * BLOCK), degree, coeffs, means2d, depths, radii, cam, rot, colors)
+        _block(blk, n, degree, coeffs, means2d, depths, radii, cam, rot, colors, scratch[nb.get_thread_id()])
+
+
+def pack_coefficients(coeffs: np.ndarray, degree: int) -> np.ndarray:
+    """(N, ≥(degree+1)², 3) coefficients as float32 block-major rows (blocks, 3·(degree+1)², PITCH), flattened."""
+    n, count = coeffs.shape[0], coefficient_count(degree)
+    blocks = -(-n // BLOCK)
+    rows = np.zeros((count * 3, blocks * BLOCK), np.float32)
+    rows[:, :n] = np.asarray(coeffs[:, :count], np.float32).reshape(n, count * 3).T  # row 3j + c
+    packed = np.zeros((blocks, count * 3, PITCH), np.float32)
+    packed[:, :, :BLOCK] = rows.reshape(count * 3, blocks, BLOCK).transpose(1, 0, 2)
+    return packed.reshape(-1)
 
 
 class ShShader:
@@ -87,11 +152,12 @@ class ShShader:
                               f"SH degree must be 1..{min(available, MAX_SH_DEGREE)} for these coefficients, "
                               f"not {degree}")
         self.degree = int(degree)
-        # only the coefficients this degree reads: less memory traffic per frame
-        self._coeffs = np.ascontiguousarray(coeffs[:, :coefficient_count(degree)], dtype=np.float32)
+        # only the coefficients this degree reads, in the layout the vector loop streams
+        self._coeffs = pack_coefficients(coeffs, degree)
+        self._scratch = np.zeros((nb.config.NUMBA_NUM_THREADS, ROWS * PITCH), np.float32)
         self.colors = np.zeros((coeffs.shape[0], 3), np.float32)
 
     def __call__(self, means2d, depths, radii, viewmat, cam) -> np.ndarray:
         """``viewmat`` float64 (4,4) and ``cam`` float64 [fx, fy, cx, cy, ...] of the frame just projected."""
-        shade(self.degree, self._coeffs, means2d, depths, radii, cam, viewmat, self.colors)
+        shade(self.degree, self._coeffs, means2d, depths, radii, cam, viewmat, self.colors, self._scratch)
         return self.colors
