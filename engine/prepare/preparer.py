@@ -18,8 +18,8 @@ from ..errors import AvatarError, ErrorCode
 from .bind import bind_world, triangle_frames
 from .deform import Deformer
 from .frame import CameraArguments, PreparedFrame
-from .mesh_project import pack_locals, project_mesh, scratch_for_threads
-from .project import extents_of, local_factors
+from .mesh_project import ROWS, pack_locals, project_mesh
+from .project import extents_of, local_factors, scratch_for_threads
 from .sh import ShShader
 from .sort import RadixSorter
 
@@ -70,7 +70,7 @@ class AvatarPreparer:
         self._local_log_scale = np.ascontiguousarray(gaussians.local_log_scale[keep], dtype=np.float32)
         self._locals = pack_locals(self._local_xyz, local_factors(self._local_rot, self._local_log_scale),
                                    extents_of(gaussians.opacity[keep]))
-        self._scratch = scratch_for_threads()
+        self._scratch = scratch_for_threads(ROWS)
         self._visible = np.zeros(n, dtype=np.uint8)
         self._sorter = RadixSorter(max(n, 1))
         self._order = np.zeros(n, dtype=np.int32)

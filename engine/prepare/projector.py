@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import AvatarError, ErrorCode
 from .frame import CameraArguments, PreparedFrame
-from .project import project_world
+from .project import WORLD_ROWS, project_world, scratch_for_threads
 from .sort import RadixSorter
 
 
@@ -28,6 +28,7 @@ class SplatProjector:
         self._colors = np.zeros((capacity, 3), dtype=np.float32)
         self._visible = np.zeros(capacity, dtype=np.uint8)
         self._sorter = RadixSorter(capacity)
+        self._scratch = scratch_for_threads(WORLD_ROWS)
 
     def __call__(self, means, quats, scales, opacities, colors, viewmat, K, width: int, height: int) -> PreparedFrame:
         """``means`` (N,3), ``quats`` (N,4) w-first, ``scales`` (N,3) linear, ``opacities`` (N,), ``colors`` (N,3)."""
@@ -45,7 +46,7 @@ class SplatProjector:
         self._colors[:n] = colors
         project_world(np.asarray(means, np.float32), np.asarray(quats, np.float32), np.asarray(scales, np.float32),
                       self._opacities[:n], self._camera.viewmat, self._camera.cam, int(width), int(height), self._means2d, self._conics,
-                      self._radii, self._depths, self._visible)
+                      self._radii, self._depths, self._visible, self._scratch)
         count = self._sorter.sort_visible(self._depths[:n], self._visible[:n], self._order)
         return PreparedFrame(int(width), int(height), count, self._order[:n], self._means2d[:n], self._conics[:n],
                              self._radii[:n], self._depths[:n], self._opacities[:n], self._colors[:n])

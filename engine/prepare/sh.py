@@ -17,10 +17,9 @@ import numba as nb
 import numpy as np
 
 from ..errors import AvatarError, ErrorCode
+from .project import BLOCK, PITCH, scratch_for_threads
 
 MAX_SH_DEGREE = 3
-BLOCK = 1024  # Gaussians per parallel work item
-PITCH = BLOCK + 16  # floats between rows: rows exactly 4 KiB apart share L1 sets (see mesh_project.py)
 ROWS = 6  # scratch: ray (u, v, z) in, colour (r, g, b) out
 C0 = 0.28209479177387814
 C1 = 0.4886025119029199
@@ -154,7 +153,7 @@ class ShShader:
         self.degree = int(degree)
         # only the coefficients this degree reads, in the layout the vector loop streams
         self._coeffs = pack_coefficients(coeffs, degree)
-        self._scratch = np.zeros((nb.config.NUMBA_NUM_THREADS, ROWS * PITCH), np.float32)
+        self._scratch = scratch_for_threads(ROWS)
         self.colors = np.zeros((coeffs.shape[0], 3), np.float32)
 
     def __call__(self, means2d, depths, radii, viewmat, cam) -> np.ndarray:
