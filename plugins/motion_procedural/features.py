@@ -65,7 +65,12 @@ class Spectrum:
 
 @numba.njit(cache=True, nogil=True)
 def power_spectrum(frame, taper, twiddle_re, twiddle_im, bitrev, post_re, post_im, re, im, power):
-    """``power[k] = |rfft(frame * taper, n)[k]|²`` for k in 0..n/2 (``re``/``im`` are scratch)."""
+    """``power[k] = |rfft(frame * taper, n)[k]|²`` for k in 0..n/2 (``re``/``im`` are scratch).
+
+    Radix-2 decimation in time; two consecutive stages run in one pass over the data (each group
+    of four points is closed under both), which halves the loads and stores and gives exactly the
+    numbers of one stage at a time.
+    """
     m = re.shape[0]
     re[:] = 0.0
     im[:] = 0.0
@@ -76,25 +81,63 @@ def power_spectrum(frame, taper, twiddle_re, twiddle_im, bitrev, post_re, post_i
         else:
             re[j] = frame[i] * taper[i]
     size = 2
-    while size <= m:  # iterative radix-2 butterflies of the m-point complex FFT
-        half = size // 2
-        step = m // size
-        for start in range(0, m, size):
-            for k in range(half):
-                tr = twiddle_re[k * step]
-                ti = twiddle_im[k * step]
-                a = start + k
-                b = a + half
-                xr = re[b] * tr - im[b] * ti
-                xi = re[b] * ti + im[b] * tr
-                re[b] = re[a] - xr
-                im[b] = im[a] - xi
-                re[a] += xr
-                im[a] += xi
-        size *= 2
+    stages = 0
+    while (1 << stages) < m:
+        stages += 1
+    if stages % 2 == 1:  # an odd count: one plain stage (size 2) first, then the rest in pairs
+        tr = twiddle_re[0]
+        ti = twiddle_im[0]
+        for a in range(0, m, 2):
+            b = a + 1
+            xr = re[b] * tr - im[b] * ti
+            xi = re[b] * ti + im[b] * tr
+            re[b] = re[a] - xr
+            im[b] = im[a] - xi
+            re[a] += xr
+            im[a] += xi
+        size = 4
+    while size <= m:
+        # stages of size S and 2S in one pass: each group {p, p+H, p+S, p+S+H} is closed under both
+        h = size // 2
+        s2 = size * 2
+        step1 = m // size
+        step2 = m // s2
+        for start in range(0, m, s2):
+            for k in range(h):
+                t1r = twiddle_re[k * step1]
+                t1i = twiddle_im[k * step1]
+                ua = twiddle_re[k * step2]
+                ub = twiddle_im[k * step2]
+                va = twiddle_re[(k + h) * step2]
+                vb = twiddle_im[(k + h) * step2]
+                p0 = start + k
+                p1 = p0 + h
+                p2 = p0 + size
+                p3 = p2 + h
+                a0r = re[p0]; a0i = im[p0]; a1r = re[p1]; a1i = im[p1]
+                a2r = re[p2]; a2i = im[p2]; a3r = re[p3]; a3i = im[p3]
+                # stage S: (p0, p1), (p2, p3) with twiddle t1
+                xr = a1r * t1r - a1i * t1i
+                xi = a1r * t1i + a1i * t1r
+                a1r = a0r - xr; a1i = a0i - xi
+                a0r += xr; a0i += xi
+                xr = a3r * t1r - a3i * t1i
+                xi = a3r * t1i + a3i * t1r
+                a3r = a2r - xr; a3i = a2i - xi
+                a2r += xr; a2i += xi
+                # stage 2S: (p0, p2) with u, (p1, p3) with v
+                xr = a2r * ua - a2i * ub
+                xi = a2r * ub + a2i * ua
+                re[p2] = a0r - xr; im[p2] = a0i - xi
+                re[p0] = a0r + xr; im[p0] = a0i + xi
+                xr = a3r * va - a3i * vb
+                xi = a3r * vb + a3i * va
+                re[p3] = a1r - xr; im[p3] = a1i - xi
+                re[p1] = a1r + xr; im[p1] = a1i + xi
+        size *= 4
     for k in range(m + 1):  # X[k] = E[k] + W^k O[k], E/O the spectra of the even/odd samples
-        a = k % m
-        b = (m - k) % m
+        a = k if k < m else 0
+        b = m - k if k > 0 else 0
         zr, zi = re[a], im[a]
         cr, ci = re[b], -im[b]
         er, ei = 0.5 * (zr + cr), 0.5 * (zi + ci)
