@@ -84,6 +84,7 @@ class IngressSession:
         self.app_id = app_id
         self.avatar_id = avatar_id
         self.expression_count = expression_count
+        self._keyframe_shape = (layout.motion_dim(expression_count),)
         self.limits = limits
         self.connection_id = f"conn_{uuid.uuid4().hex}"
         self._generator_factory = generator_factory
@@ -191,6 +192,7 @@ class IngressSession:
             log.info("session %s: the peer went away", self.connection_id)
         finally:
             self._stop_timer()
+            self.observer.flush()
             if self._generator is not None:
                 self._generator.reset()
             if self.egress is not None:
@@ -383,7 +385,7 @@ class IngressSession:
                 await asyncio.sleep(0)
             if rnd.stopped:
                 return
-            step = pcm[at:at + STEP_SAMPLES]
+            step = pcm[at:at + STEP_SAMPLES] if pcm.size > STEP_SAMPLES else pcm
             last = end and at + STEP_SAMPLES >= pcm.size
             rnd.samples += step.size
             if (broke := self.observer.audio(step.size / self._sample_rate)) is not None:
@@ -408,7 +410,7 @@ class IngressSession:
                 rnd.ended = True
                 tail = self._generator.finish()
                 keyframes = np.concatenate([keyframes, tail]) if len(tail) else keyframes
-            if keyframes.shape[1:] != (layout.motion_dim(self.expression_count),):
+            if keyframes.shape[1:] != self._keyframe_shape:
                 raise ValueError(f"generator returned keyframes of shape {keyframes.shape}")
             data = encode_animation(self.connection_id, rnd.req_id, keyframes, rnd.frames_sent, end) \
                 if len(keyframes) or end else None
@@ -423,6 +425,8 @@ class IngressSession:
                 await self._send(data)
             rnd.frames_sent += len(keyframes)
             self.observer.keyframes(len(keyframes), time.perf_counter() - started)
+            if end:
+                self.observer.flush()  # a round's counts are in the metrics when its last keyframe has left
             if end and self.observer.draining:
                 await self.fail(ServerErrorCode.UNAVAILABLE, "the server is draining; reconnect", CloseCode.GOING_AWAY)
 
