@@ -27,7 +27,6 @@ class CpuRenderer:
         self._capacity = 0
         self._packed = np.empty((0, raster.PACK), np.float32)
         self._bbox = np.empty((0, 4), np.int32)
-        self._factors = np.empty((0, 4), np.float64)
         self._lists = np.empty(0, np.int32)
         self._background = np.zeros(3, np.float32)
         self._closed = False
@@ -53,14 +52,15 @@ class CpuRenderer:
         self._chunk_counts = np.zeros((raster.CHUNKS, self._tiles_x * tiles_y), np.int64)
         self._chunk_offsets = np.zeros((raster.CHUNKS, self._tiles_x * tiles_y), np.int64)
         self._live = np.zeros((self._tiles_x * tiles_y, 2, raster.TILE), np.int32)
-        self._tile_order = raster.interleaved_tiles(self._tiles_x * tiles_y, numba.get_num_threads())
+        workers = numba.get_num_threads()  # one share of the tiles each, compositing in its own scratch
+        self._scratch = np.zeros((workers, raster.TILE, raster.PLANES * raster.ROW), np.float32)
+        self._tile_order = raster.interleaved_tiles(self._tiles_x * tiles_y, workers)
 
     def _reserve(self, count: int) -> None:
         if count > self._capacity:
             self._capacity = max(count, int(self._capacity * 1.5))
             self._packed = np.empty((self._capacity, raster.PACK), np.float32)
             self._bbox = np.empty((self._capacity, 4), np.int32)
-            self._factors = np.empty((self._capacity, 4), np.float64)
 
     def draw(self, frame: Any, background: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> None:
         if self._image is None:
@@ -72,14 +72,13 @@ class CpuRenderer:
         self._reserve(count)
         raster.pack_and_bound(count, frame.order, frame.means2d, frame.conics, frame.radii, frame.opacities,
                               frame.colors, self._width, self._height, self._packed, self._bbox)
-        raster.splat_factors(count, self._packed, self._factors)
         total = int(raster.count_tiles(count, self._bbox, self._tiles_x, self._chunk_counts, self._chunk_offsets,
                                        self._starts))
         if total > self._lists.shape[0]:
             self._lists = np.empty(max(total, int(self._lists.shape[0] * 1.5)), np.int32)
         raster.fill_tiles(count, self._bbox, self._tiles_x, self._chunk_offsets, self._lists)
-        raster.rasterize_tiles(self._packed, self._factors, self._bbox, self._starts, self._lists, self._tiles_x,
-                               self._background, self._image, self._live, self._tile_order)
+        raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x, self._background,
+                               self._image, self._live, self._tile_order, self._scratch)
         if self._window_output is not None:
             self._window_output.show(self.read_rgba())
 
@@ -97,7 +96,7 @@ class CpuRenderer:
             self._window_output = None
         self._image = self._rgba8 = None
         self._packed = np.empty((0, raster.PACK), np.float32)
-        self._factors = np.empty((0, 4), np.float64)
         self._lists = np.empty(0, np.int32)
+        self._scratch = self._live = None
         self._capacity = 0
         self._closed = True
