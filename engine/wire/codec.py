@@ -98,9 +98,19 @@ def _check_largest(largest: float) -> None:
                                                  "(metres, radians, blendshape weights)")
 
 
+@functools.lru_cache(maxsize=256)
+def _id_fields(connection_id: str, req_id: str) -> bytes:
+    """``ServerResponseAnimation`` fields 1 and 2, checked and encoded once per (connection, round)."""
+    conn, req = _check_id("connection_id", connection_id), _check_id("req_id", req_id)
+    return (_len_field(0x0A, conn) if conn else b"") + (_len_field(0x12, req) if req else b"")
+
+
 def encode_animation(connection_id: str, req_id: str, keyframes, start_frame: int, end: bool) -> bytes:
     """Serialize a full ``Message`` envelope of type ``SERVER_RESPONSE_ANIMATION``."""
-    conn, req = _check_id("connection_id", connection_id), _check_id("req_id", req_id)
+    if type(connection_id) is str and type(req_id) is str:
+        ids = _id_fields(connection_id, req_id)
+    else:  # not hashable, or a str subclass: check without the cache (this raises the clear error)
+        ids = _id_fields.__wrapped__(connection_id, req_id)
     kf = _keyframes_array(keyframes)
     if not 0 <= int(start_frame) < 2**32:
         raise AvatarError(ErrorCode.serverError, f"start_frame must fit in uint32, not {start_frame!r}")
@@ -109,12 +119,11 @@ def encode_animation(connection_id: str, req_id: str, keyframes, start_frame: in
     rows = np.empty(kf.shape[0] * template.size, dtype=np.uint8)
     # one numba pass: rows from the template, floats scattered in, largest magnitude for the range check
     _check_largest(encode_rows(kf, kf.view(np.uint8), template, _float_bytes(expressions), rows))
-    animation = rows.tobytes()
-    if start_frame:
-        animation += b"\x10" + _varint(int(start_frame))
-    response = (_len_field(0x0A, conn) if conn else b"") + (_len_field(0x12, req) if req else b"")
-    response += (b"\x18\x01" if end else b"") + _len_field(0x22, animation)
-    return b"\x08\x05" + _len_field(0x32, response)
+    tail = b"\x10" + _varint(int(start_frame)) if start_frame else b""
+    animation = rows.size + len(tail)
+    head = ids + (b"\x18\x01\x22" if end else b"\x22") + _varint(animation)
+    # the envelope in one join: the rows' bytes are copied once
+    return b"".join((b"\x08\x05\x32", _varint(len(head) + animation), head, rows.tobytes(), tail))
 
 
 _MESSAGES = {
