@@ -146,3 +146,23 @@ def test_unvoiced_stops_start_at_their_silent_closure():
             assert spans[i, 0] < utt.starts[i] / utt.sample_rate - 0.015
     empty = Utterance(np.zeros(100, np.int16), 16000, (), np.zeros(0, np.int64))
     assert speechset.keyframe_labels(empty, 1)[0].tolist() == [0.0]
+
+
+def test_head_gaze_and_blinks_are_the_procedural_generators_across_rounds():
+    """The phoneme kernel runs the procedural head per window: every channel it does not drive (all but
+    the jaw and the mapped mouth coefficients) equals what ``procedural`` gives for the same audio and seed,
+    round after round (its blink and sway clock runs on), whatever the chunking."""
+    from engine.plugins import get_plugin_manager
+    from plugins.motion_phoneme.mapping import mouth_matrix
+
+    utt = synthesize("Mama made a map. Papa put up a bamboo pole.", VOICES[0])
+    head = np.ones(layout.motion_dim(E), bool)
+    head[layout.JAW.start] = False
+    head[layout.EXPRESSION_OFFSET:][np.abs(mouth_matrix(E)).sum(axis=0) > 0] = False
+    procedural = get_plugin_manager().get("motion_generators", "procedural").factory(utt.sample_rate, E, 5)
+    phoneme = phoneme_generator(utt.sample_rate, seed=5)
+    for chunk in (882, 37, 5000):  # three rounds: 2.6 s each, 1-2 blinks
+        a, b = run(procedural, utt.audio, chunk=882), run(phoneme, utt.audio, chunk=chunk)
+        assert a.shape == b.shape
+        np.testing.assert_array_equal(b[:, head], a[:, head])
+        assert np.ptp(a[:, layout.NECK], axis=0).max() > 0  # the head does move
