@@ -42,6 +42,7 @@ T_MIN_HI = np.float32(T_MIN * 1.002)
 LANES = 8  # pixels a row of a splat takes per step: one AVX2 register of float32
 ROW = TILE + LANES  # scratch row length: a step may start at any live pixel and run 7 past the tile
 PLANES = 5  # scratch per tile row: T, R, G, B, and the lanes a step left to the exact rules
+LINE = PLANES * ROW  # floats per tile row of scratch
 SIGMA_CAP = np.float32(6.0)  # 0.999·e^(−6) < ALPHA_MIN_LO: lanes beyond are dropped whatever e^(−σ) says
 PREFETCH = 6  # entries ahead whose splat data is requested (~5–20% less time per frame, measured)
 F0 = np.float32(0.0)
@@ -156,46 +157,114 @@ def _alpha_f32(px, dy, mx, ca, cb, ccdy, o, sigma_max):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _step(blk, px0, mx, dy, ca, cb, ccdy, o, cr, cg, cbl, n):
-    """One splat over pixels px0 .. px0 + 7 of a scratch row (``blk`` starts at px0; ``n`` of them live).
+def _lane(T, lc, px0, mx, dy, ca, cb, ccdy, o, m, n):
+    """One splat at the pixel ``lc`` = lane + ½ of a step from ``px0``, live when m < lc < n.
 
-    Branch-free (ternaries become selects, LLVM vectorises the loop). Lanes within a band of a
-    threshold are left untouched and flagged in plane 4; returns whether there are any.
+    Returns (new T, α·T to add with the colour, whether the pixel is left to the exact rules).
+    Branch-free: the ternaries become selects, so LLVM vectorises the loops over lanes.
+    """
+    dx = mx - (px0 + lc)
+    sigma = HALF * (ca * dx * dx + ccdy) + cb * dx * dy  # gsplat's float32 σ, operation for operation
+    s = sigma if sigma < SIGMA_CAP else SIGMA_CAP
+    s = s if s > F0 else F0
+    alpha = o * exp_neg(s)
+    alpha = alpha if alpha < ALPHA_MAX else ALPHA_MAX
+    next_t = T * (F1 - alpha)
+    ok = (lc > m) & (lc < n) & (T > F0) & (sigma >= F0) & (alpha >= ALPHA_MIN_LO)
+    near = ok & ((alpha < ALPHA_MIN_HI) | ((next_t <= T_MIN_HI) & (next_t > T_MIN_LO)))
+    ok = ok & ~near
+    done = ok & (next_t <= T_MIN)
+    mix = ok & ~done
+    t_new = next_t if mix else T
+    return (-T if done else t_new), (alpha * T if mix else F0), near  # negative T: the pixel is done
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _step(blk, px0, mx, dy, ca, cb, ccdy, o, cr, cg, cbl, n):
+    """One splat over pixels px0 .. px0 + 7 of a scratch row (``blk`` starts at px0; the first ``n`` live).
+
+    Lanes within a band of a threshold are left untouched and flagged in plane 4; returns whether
+    there are any.
     """
     near_any = False
     for lane in range(LANES):
-        T = blk[lane]
-        dx = mx - (px0 + LANE_CENTRE[lane])
-        sigma = HALF * (ca * dx * dx + ccdy) + cb * dx * dy  # gsplat's float32 σ, operation for operation
-        s = sigma if sigma < SIGMA_CAP else SIGMA_CAP
-        s = s if s > F0 else F0
-        alpha = o * exp_neg(s)
-        alpha = alpha if alpha < ALPHA_MAX else ALPHA_MAX
-        next_t = T * (F1 - alpha)
-        ok = (LANE_CENTRE[lane] < n) & (T > F0) & (sigma >= F0) & (alpha >= ALPHA_MIN_LO)
-        near = ok & ((alpha < ALPHA_MIN_HI) | ((next_t <= T_MIN_HI) & (next_t > T_MIN_LO)))
-        ok = ok & ~near
-        done = ok & (next_t <= T_MIN)
-        mix = ok & ~done
-        vis = alpha * T if mix else F0
+        t_new, vis, near = _lane(blk[lane], LANE_CENTRE[lane], px0, mx, dy, ca, cb, ccdy, o, F0, n)
+        blk[lane] = t_new
         blk[ROW + lane] += cr * vis
         blk[2 * ROW + lane] += cg * vis
         blk[3 * ROW + lane] += cbl * vis
-        t_new = next_t if mix else T
-        blk[lane] = -T if done else t_new  # negative T: the pixel is done
         blk[4 * ROW + lane] = F1 if near else F0
         near_any |= near
     return near_any
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _step2(blk, px0, mx, dy, dy2, ca, cb, ccdy, ccdy2, o, cr, cg, cbl, m, n, m2, n2):
+    """:func:`_step` on two rows at once, the second LINE further on (lanes m < lane + ½ < n, m2 .. n2 live).
+
+    Two independent streams share the constants and the loop: ~7% less time per frame than a step per row.
+    """
+    near_any = False
+    near_any2 = False
+    for lane in range(LANES):
+        lc = LANE_CENTRE[lane]
+        t_new, vis, near = _lane(blk[lane], lc, px0, mx, dy, ca, cb, ccdy, o, m, n)
+        t_new2, vis2, near2 = _lane(blk[LINE + lane], lc, px0, mx, dy2, ca, cb, ccdy2, o, m2, n2)
+        blk[lane] = t_new
+        blk[ROW + lane] += cr * vis
+        blk[2 * ROW + lane] += cg * vis
+        blk[3 * ROW + lane] += cbl * vis
+        blk[4 * ROW + lane] = F1 if near else F0
+        blk[LINE + lane] = t_new2
+        blk[LINE + ROW + lane] += cr * vis2
+        blk[LINE + 2 * ROW + lane] += cg * vis2
+        blk[LINE + 3 * ROW + lane] += cbl * vis2
+        blk[LINE + 4 * ROW + lane] = F1 if near2 else F0
+        near_any |= near
+        near_any2 |= near2
+    return near_any, near_any2
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _exact(blk, px, dy, mx, ca, cb, ccdy, o, cr, cg, cbl):
+    """The lanes a step flagged (``blk`` at pixel ``px``): decide as gsplat's float32 arithmetic does."""
+    for lane in range(LANES):
+        if blk[4 * ROW + lane] == F0:
+            continue
+        T = blk[lane]
+        alpha = _alpha_f32(px + lane, dy, mx, ca, cb, ccdy, o, SIGMA_CAP)
+        if alpha < ALPHA_MIN:
+            continue
+        next_t = T * (F1 - alpha)
+        if next_t <= T_MIN:
+            blk[lane] = -T
+            continue
+        vis = alpha * T
+        blk[ROW + lane] += cr * vis
+        blk[2 * ROW + lane] += cg * vis
+        blk[3 * ROW + lane] += cbl * vis
+        blk[lane] = next_t
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _shrink(buf, row, a, b, live, t):
+    """Narrow a row's live span [a, b] past pixels that are done; 1 when the row has none left."""
+    while a <= b and buf[row * LINE + a] <= F0:
+        a += 1
+    while b >= a and buf[row * LINE + b] <= F0:
+        b -= 1
+    live[t, 0, row] = a
+    live[t, 1, row] = b
+    return 1 if a > b else 0
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, image, live, tile_order, scratch):
     """Composite every tile's list into ``image`` (H, W, 4): RGB over ``background``, A = 1 − T.
 
-    ``scratch`` (workers, TILE, PLANES·ROW) holds the planes of the tile a worker composites (it stays
-    in L1); worker w takes the w-th contiguous share of ``tile_order``, so interleaving tiles there
-    (see :func:`interleaved_tiles`) gives every worker a bit of every region instead of, say, all of
-    the hair.
+    ``scratch`` (workers, TILE·LINE) holds the planes of the tile a worker composites (it stays in L1);
+    worker w takes the w-th contiguous share of ``tile_order``, so interleaving tiles there (see
+    :func:`interleaved_tiles`) gives every worker a bit of every region instead of, say, all of the hair.
 
     ``live`` (n_tiles, 2, TILE) is scratch: per tile row, the first and last pixel not yet done.
     Splats are clipped to it, so once the opaque interior of a surface has saturated, later
@@ -218,7 +287,10 @@ def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, 
 @nb.njit(cache=True, nogil=True)
 def _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, t, width, height, bg0, bg1, bg2, image, live,
                     buf):
-    """One tile: clear ``buf``, composite the tile's list into it, write the finished pixels to ``image``."""
+    """One tile: clear ``buf``, composite the tile's list into it, write the finished pixels to ``image``.
+
+    A splat's rows go two at a time through :func:`_step2` over the union of their live spans.
+    """
     tx0 = (t % tiles_x) * TILE
     ty0 = (t // tiles_x) * TILE
     tw = min(tx0 + TILE, width) - tx0
@@ -227,10 +299,10 @@ def _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, t, width, he
         live[t, 0, row] = 0
         live[t, 1, row] = tw - 1
         for lx in range(ROW):
-            buf[row, lx] = F1  # transmittance while compositing; negative = done
-            buf[row, ROW + lx] = F0
-            buf[row, 2 * ROW + lx] = F0
-            buf[row, 3 * ROW + lx] = F0
+            buf[row * LINE + lx] = F1  # transmittance while compositing; negative = done
+            buf[row * LINE + ROW + lx] = F0
+            buf[row * LINE + 2 * ROW + lx] = F0
+            buf[row * LINE + 3 * ROW + lx] = F0
     live_rows = th
     end = tile_starts[t + 1]
     for j in range(tile_starts[t], end):
@@ -252,53 +324,57 @@ def _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, t, width, he
         cr = packed[k, 6]
         cg = packed[k, 7]
         cbl = packed[k, 8]
-        for row in range(y0, y1 + 1):
+        for row in range(y0, y1 + 1, 2):
+            row2 = row + 1
             a = live[t, 0, row]
             b = live[t, 1, row]
             lo = max(x0, a)
             hi = min(x1, b)
-            if lo > hi:
+            a2 = b2 = lo2 = 0
+            hi2 = -1
+            if row2 <= y1:
+                a2 = live[t, 0, row2]
+                b2 = live[t, 1, row2]
+                lo2 = max(x0, a2)
+                hi2 = min(x1, b2)
+            if lo > hi and lo2 > hi2:
                 continue
             dy = my - (np.float32(ty0 + row) + HALF)
             ccdy = cc * dy * dy
-            for g in range(lo, hi + 1, LANES):
-                blk = buf[row, g:]
-                px0 = np.float32(tx0 + g)
-                if not _step(blk, px0, mx, dy, ca, cb, ccdy, o, cr, cg, cbl, np.float32(hi + 1 - g)):
-                    continue
-                for lane in range(LANES):  # near a threshold: decide as gsplat's float32 arithmetic does
-                    if blk[4 * ROW + lane] == F0:
-                        continue
-                    T = blk[lane]
-                    alpha = _alpha_f32(tx0 + g + lane, dy, mx, ca, cb, ccdy, o, SIGMA_CAP)
-                    if alpha < ALPHA_MIN:
-                        continue
-                    next_t = T * (F1 - alpha)
-                    if next_t <= T_MIN:
-                        blk[lane] = -T
-                        continue
-                    vis = alpha * T
-                    blk[ROW + lane] += cr * vis
-                    blk[2 * ROW + lane] += cg * vis
-                    blk[3 * ROW + lane] += cbl * vis
-                    blk[lane] = next_t
-            if buf[row, a] <= F0 or buf[row, b] <= F0:  # shrink the live span past done pixels
-                while a <= b and buf[row, a] <= F0:
-                    a += 1
-                while b >= a and buf[row, b] <= F0:
-                    b -= 1
-                live[t, 0, row] = a
-                live[t, 1, row] = b
-                if a > b:
-                    live_rows -= 1
+            dy2 = my - (np.float32(ty0 + row2) + HALF)
+            ccdy2 = cc * dy2 * dy2
+            if lo <= hi and lo2 <= hi2:
+                for g in range(min(lo, lo2), max(hi, hi2) + 1, LANES):
+                    blk = buf[row * LINE + g:]
+                    px0 = np.float32(tx0 + g)
+                    near, near2 = _step2(blk, px0, mx, dy, dy2, ca, cb, ccdy, ccdy2, o, cr, cg, cbl,
+                                         np.float32(lo - g), np.float32(hi + 1 - g), np.float32(lo2 - g),
+                                         np.float32(hi2 + 1 - g))
+                    if near:
+                        _exact(blk, tx0 + g, dy, mx, ca, cb, ccdy, o, cr, cg, cbl)
+                    if near2:
+                        _exact(blk[LINE:], tx0 + g, dy2, mx, ca, cb, ccdy2, o, cr, cg, cbl)
+            else:
+                if lo2 <= hi2:  # only the second row is live: make it the one to step
+                    lo, hi, dy, ccdy, r = lo2, hi2, dy2, ccdy2, row2
+                else:
+                    r = row
+                for g in range(lo, hi + 1, LANES):
+                    blk = buf[r * LINE + g:]
+                    if _step(blk, np.float32(tx0 + g), mx, dy, ca, cb, ccdy, o, cr, cg, cbl, np.float32(hi + 1 - g)):
+                        _exact(blk, tx0 + g, dy, mx, ca, cb, ccdy, o, cr, cg, cbl)
+            if a <= b and (buf[row * LINE + a] <= F0 or buf[row * LINE + b] <= F0):
+                live_rows -= _shrink(buf, row, a, b, live, t)
+            if a2 <= b2 and row2 <= y1 and (buf[row2 * LINE + a2] <= F0 or buf[row2 * LINE + b2] <= F0):
+                live_rows -= _shrink(buf, row2, a2, b2, live, t)
         if live_rows == 0:
             break
     for row in range(th):
         for lx in range(tw):
-            T = abs(buf[row, lx])
-            image[ty0 + row, tx0 + lx, 0] = buf[row, ROW + lx] + T * bg0
-            image[ty0 + row, tx0 + lx, 1] = buf[row, 2 * ROW + lx] + T * bg1
-            image[ty0 + row, tx0 + lx, 2] = buf[row, 3 * ROW + lx] + T * bg2
+            T = abs(buf[row * LINE + lx])
+            image[ty0 + row, tx0 + lx, 0] = buf[row * LINE + ROW + lx] + T * bg0
+            image[ty0 + row, tx0 + lx, 1] = buf[row * LINE + 2 * ROW + lx] + T * bg1
+            image[ty0 + row, tx0 + lx, 2] = buf[row * LINE + 3 * ROW + lx] + T * bg2
             image[ty0 + row, tx0 + lx, 3] = F1 - T
 
 

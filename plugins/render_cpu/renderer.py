@@ -53,7 +53,7 @@ class CpuRenderer:
         self._chunk_offsets = np.zeros((raster.CHUNKS, self._tiles_x * tiles_y), np.int64)
         self._live = np.zeros((self._tiles_x * tiles_y, 2, raster.TILE), np.int32)
         workers = numba.get_num_threads()  # one share of the tiles each, compositing in its own scratch
-        self._scratch = np.zeros((workers, raster.TILE, raster.PLANES * raster.ROW), np.float32)
+        self._scratch = np.zeros((workers, raster.TILE * raster.LINE), np.float32)
         self._tile_order = raster.interleaved_tiles(self._tiles_x * tiles_y, workers)
 
     def _reserve(self, count: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -46,6 +48,29 @@ def test_opaque_stack_stops_at_transmittance_floor():
     assert centre[1] == 0.0 and centre[2] == 0.0
     assert centre[3] == pytest.approx(0.999, abs=1e-6)
     assert tuple(rgba8[8, 8]) == (255, 0, 0, 255)
+
+
+@pytest.mark.parametrize("height", [1, 2])  # one row: a step per row; two: both rows in one step
+def test_only_the_pixels_a_step_flags_go_to_the_exact_rules(height):
+    # Splat 0 is flat (α = 0.99, T → 0.01). Splat 1 has α = 0.99 at pixel 8, which puts T·(1 − α) next to the
+    # 1e-4 floor, so that pixel is decided by gsplat's exact float32 rules; pixel 11, in the same 8-pixel step,
+    # is composited normally (T → ~1e-3), and composited a second time its T·(1 − α) would itself land next
+    # to the floor. The exact pass must take only the pixels flagged before the step, not re-test them all.
+    f32 = np.float32
+    t1 = f32(1) - f32(0.99)
+    alpha11 = 1 - np.sqrt(1.001e-4 / t1)
+    k = 2 * np.log(0.99 / alpha11) / 9  # σ = ½·k·dx², dx = 3 at pixel 11
+    frame = SimpleNamespace(
+        width=16, height=height, count=2, order=np.array([0, 1], np.int32),
+        means2d=np.array([[8.5, height / 2], [8.5, height / 2]], np.float32),
+        conics=np.array([[0, 0, 0], [k, 0, 0]], np.float32), radii=np.full(2, 20, np.float32),
+        opacities=np.full(2, 0.99, np.float32), colors=np.array([[1, 0, 0], [0, 1, 0]], np.float32))
+    alpha = min(f32(0.999), f32(0.99) * np.exp(-f32(0.5) * f32(k) * f32(9)))  # gsplat's α at pixel 11
+    assert 0.998e-4 < t1 * (f32(1) - f32(0.99)) <= 1.002e-4  # pixel 8: near the floor
+    assert t1 * (f32(1) - alpha) > 1.002e-4  # pixel 11: composited normally ...
+    assert 1e-4 < t1 * (f32(1) - alpha) * (f32(1) - alpha) <= 1.002e-4  # ... and near the floor if redone
+    got, _ = _draw(frame)
+    np.testing.assert_allclose(got, composite(frame), atol=2e-5)
 
 
 def test_empty_frame_draws_background():
