@@ -1,8 +1,8 @@
 """Depth ordering: compaction of visible splats and an LSD radix sort of float32 keys (numba).
 
 Float keys become order-preserving uint32s (flip the sign bit of positives, every bit of negatives).
-Keys are rebased to their minimum and sorted with 12-bit digits, one histogram pass for all digits,
-and only as many scatter passes as the key range needs — the depths of one head span under 2²⁴
+Digits (12 bits) are taken of the keys minus their minimum, one histogram pass counts all digits,
+and only as many scatter passes run as the key range needs — the depths of one head span under 2²⁴
 key values, so 2 passes run. LSD is stable, so equal
 depths keep index order (as ``np.argsort(kind="stable")``). All scratch is preallocated by
 :class:`RadixSorter`.
@@ -40,10 +40,11 @@ def compact_visible(visible, depth_bits, keys, values):
 
 @nb.njit(cache=True, nogil=True)
 def radix_sort(keys, values, m, keys_tmp, values_tmp, hist):
-    """Sort ``keys[:m]`` ascending, permuting ``values[:m]`` alongside; the order ends up in ``values``.
+    """Order ``values[:m]`` by ``keys[:m]`` ascending (stable); ``keys`` are scratch afterwards.
 
-    Keys are rebased to their minimum first (they come back rebased), so only the digits that
-    the key range spans are sorted: the depths of one head fit in 2 passes of 12 bits.
+    Digits are taken of the keys minus their minimum, so only the digits that the key range spans
+    are sorted: the depths of one head fit in 2 passes of 12 bits. The keys themselves are moved
+    unchanged (one pass finds the range, one counts every digit, then one scatter per digit).
     """
     if m == 0:
         return
@@ -60,7 +61,6 @@ def radix_sort(keys, values, m, keys_tmp, values_tmp, hist):
     mask = np.uint32(BUCKETS - 1)
     for i in range(m):
         k = keys[i] - lo
-        keys[i] = k
         for p in range(passes):
             hist[p, (k >> np.uint32(p * DIGIT_BITS)) & mask] += 1
     src_k, src_v, dst_k, dst_v = keys, values, keys_tmp, values_tmp
@@ -72,17 +72,18 @@ def radix_sort(keys, values, m, keys_tmp, values_tmp, hist):
             count = hist[p, b]
             hist[p, b] = total
             total += count
+        last = p == passes - 1
         for i in range(m):
             k = src_k[i]
-            d = (k >> shift) & mask
+            d = ((k - lo) >> shift) & mask
             at = hist[p, d]
             hist[p, d] = at + 1
-            dst_k[at] = k
+            if not last:  # the last pass's keys are never read again
+                dst_k[at] = k
             dst_v[at] = src_v[i]
         src_k, src_v, dst_k, dst_v = dst_k, dst_v, src_k, src_v
         swapped = not swapped
     if swapped:
-        keys[:m] = keys_tmp[:m]
         values[:m] = values_tmp[:m]
 
 
