@@ -11,11 +11,12 @@ mean (the same square the GPU backends draw as a quad), so all backends cover th
 Speed: splat data is packed in sorted order and prefetched a few entries ahead, so a tile walks
 memory the cache has ready; each splat visits only its bounding box inside the tile (the box is
 clipped to the ellipse where α can reach 1/255); each tile row keeps the span of pixels still live,
-so splats behind an already opaque surface cost almost nothing; a tile composites into its own
-planar scratch (T, R, G, B rows), and a splat's row is done 8 pixels at a time by branch-free
-float32 code that LLVM turns into AVX2 (σ exactly as gsplat computes it, e^(−σ) by a polynomial
-within 4 ulp, see :mod:`.simd`); within a hair of the α or T threshold a pixel is decided by
-gsplat's own float32 arithmetic instead. Tiles run in parallel and stop once every pixel is done.
+so splats behind an already opaque surface cost almost nothing; a worker composites a tile in its
+own planar scratch (T, R, G, B rows, L1-sized), and a splat's rows are done two at a time, 8 pixels
+per step, by branch-free float32 code that LLVM turns into AVX2 (σ exactly as gsplat computes it,
+e^(−σ) by a polynomial within 4 ulp, see :mod:`.simd`); within a hair of the α or T threshold a
+pixel is decided by gsplat's own float32 arithmetic instead. Tiles run in parallel and stop once
+every pixel is done.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ ALPHA_MIN = np.float32(1.0 / 255.0)
 ALPHA_MAX = np.float32(0.999)
 T_MIN = np.float32(1e-4)
 # The vector path's α differs from gsplat's only by its e^(−σ) (≤ 4 ulp, 2.4e-7 relative; σ is the same
-# float32 arithmetic), T·(1 − α) by < 1e-6 relative (1 − α ≥ 0.001). Within these bands of a threshold,
-# hundreds of times wider, the decision is redone with gsplat's float32 arithmetic (its exp included).
+# float32 arithmetic), so T·(1 − α) by < 2.4e-4 relative (α·2.4e-7 next to 1 − α ≥ 0.001). Within these
+# bands of a threshold (0.1% for α, 0.2% for T: ≥ 8× wider) the decision is redone with gsplat's float32
+# arithmetic, its exp included.
 ALPHA_MIN_LO = np.float32(ALPHA_MIN * 0.999)
 ALPHA_MIN_HI = np.float32(ALPHA_MIN * 1.001)
 T_MIN_LO = np.float32(T_MIN * 0.998)
