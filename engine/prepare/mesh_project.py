@@ -26,7 +26,7 @@ import numba as nb
 import numpy as np
 
 from .bind import TINY
-from .project import BLOCK, PITCH, copy_results, ewa, lens, lens32, store_results, view32
+from .project import BLOCK, PITCH, copy_results, lens, lens32, project_point, store_results, view32
 
 LOCALS = 13  # packed per-Gaussian constants: μ (3), L (9), extent (1)
 ROWS = 16  # scratch rows: the triangle's corners (9), then the results (7)
@@ -53,7 +53,6 @@ def _project_block(m, loc, view, ln, s):
     wrap-around folds away and the loads stay contiguous vector loads.
     """
     f32 = np.float32
-    w0, w1, w2, w3, w4, w5, w6, w7, w8 = view[0], view[1], view[2], view[3], view[4], view[5], view[6], view[7], view[8]
     half, one, third, tiny = f32(0.5), f32(1.0), f32(1.0 / 3.0), f32(TINY)
     for k in range(m):
         # the triangle's frame: columns a (first edge), n (normal), c = a × n; scale kk; centroid T
@@ -69,25 +68,19 @@ def _project_block(m, loc, view, ln, s):
         nx, ny, nz = nx * ih, ny * ih, nz * ih
         bx, by, bz = ay * nz - az * ny, az * nx - ax * nz, ax * ny - ay * nx
         kk = half * (length + hgt)
-        # p = kk·R·μ + T (world), then the camera point W·p + t
+        # the world point p = kk·R·μ + T and factor M = kk·R·L
         m0, m1, m2 = kk * loc[k], kk * loc[PITCH + k], kk * loc[2 * PITCH + k]
         px = ax * m0 + nx * m1 + bx * m2 + x0 + (ex + gx) * third
         py = ay * m0 + ny * m1 + by * m2 + y0 + (ey + gy) * third
         pz = az * m0 + nz * m1 + bz * m2 + z0 + (ez + gz) * third
-        x = w0 * px + w1 * py + w2 * pz + view[9]
-        y = w3 * px + w4 * py + w5 * pz + view[10]
-        z = w6 * px + w7 * py + w8 * pz + view[11]
-        # M = kk·R·L, then the camera-space covariance factor V = W·M
         l0, l1, l2 = kk * loc[3 * PITCH + k], kk * loc[4 * PITCH + k], kk * loc[5 * PITCH + k]
         l3, l4, l5 = kk * loc[6 * PITCH + k], kk * loc[7 * PITCH + k], kk * loc[8 * PITCH + k]
         l6, l7, l8 = kk * loc[9 * PITCH + k], kk * loc[10 * PITCH + k], kk * loc[11 * PITCH + k]
         r0, r1, r2 = ax * l0 + nx * l3 + bx * l6, ax * l1 + nx * l4 + bx * l7, ax * l2 + nx * l5 + bx * l8
         r3, r4, r5 = ay * l0 + ny * l3 + by * l6, ay * l1 + ny * l4 + by * l7, ay * l2 + ny * l5 + by * l8
         r6, r7, r8 = az * l0 + nz * l3 + bz * l6, az * l1 + nz * l4 + bz * l7, az * l2 + nz * l5 + bz * l8
-        v0, v1, v2 = w0 * r0 + w1 * r3 + w2 * r6, w0 * r1 + w1 * r4 + w2 * r7, w0 * r2 + w1 * r5 + w2 * r8
-        v3, v4, v5 = w3 * r0 + w4 * r3 + w5 * r6, w3 * r1 + w4 * r4 + w5 * r7, w3 * r2 + w4 * r5 + w5 * r8
-        v6, v7, v8 = w6 * r0 + w7 * r3 + w8 * r6, w6 * r1 + w7 * r4 + w8 * r7, w6 * r2 + w7 * r5 + w8 * r8
-        radius, mx, my, ca, cb, cc = ewa(x, y, z, v0, v1, v2, v3, v4, v5, v6, v7, v8, loc[12 * PITCH + k], ln)
+        z, radius, mx, my, ca, cb, cc = project_point(view, ln, px, py, pz, r0, r1, r2, r3, r4, r5, r6, r7, r8,
+                                                      loc[12 * PITCH + k])
         store_results(k, 9, s, z, radius, mx, my, ca, cb, cc)
 
 

@@ -100,6 +100,24 @@ def ewa(x, y, z, v0, v1, v2, v3, v4, v5, v6, v7, v8, extend, ln):
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
+def project_point(view, ln, px, py, pz, m0, m1, m2, m3, m4, m5, m6, m7, m8, extend):
+    """:func:`ewa` of a Gaussian at world point p with world covariance factor M (row-major m0..m8).
+
+    ``view`` = :func:`view32`. Returns (z, radius, mx, my, conic a, b, c); the camera point is
+    W·p + t and the camera-space factor V = W·M.
+    """
+    w0, w1, w2, w3, w4, w5, w6, w7, w8 = view[0], view[1], view[2], view[3], view[4], view[5], view[6], view[7], view[8]
+    x = w0 * px + w1 * py + w2 * pz + view[9]
+    y = w3 * px + w4 * py + w5 * pz + view[10]
+    z = w6 * px + w7 * py + w8 * pz + view[11]
+    v0, v1, v2 = w0 * m0 + w1 * m3 + w2 * m6, w0 * m1 + w1 * m4 + w2 * m7, w0 * m2 + w1 * m5 + w2 * m8
+    v3, v4, v5 = w3 * m0 + w4 * m3 + w5 * m6, w3 * m1 + w4 * m4 + w5 * m7, w3 * m2 + w4 * m5 + w5 * m8
+    v6, v7, v8 = w6 * m0 + w7 * m3 + w8 * m6, w6 * m1 + w7 * m4 + w8 * m7, w6 * m2 + w7 * m5 + w8 * m8
+    radius, mx, my, ca, cb, cc = ewa(x, y, z, v0, v1, v2, v3, v4, v5, v6, v7, v8, extend, ln)
+    return z, radius, mx, my, ca, cb, cc
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
 def store_results(k, row, s, z, radius, mx, my, ca, cb, cc):
     """Put one Gaussian's results in scratch rows ``row..row+6`` (z, radius, mx, my, conic)."""
     s[row * PITCH + k] = z
@@ -131,7 +149,6 @@ WORLD_ROWS = 18  # scratch of project_world: mean (3), quaternion (4), scale (3)
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 def _world_block(m, view, ln, s):
     f32 = np.float32
-    w0, w1, w2, w3, w4, w5, w6, w7, w8 = view[0], view[1], view[2], view[3], view[4], view[5], view[6], view[7], view[8]
     one, two = f32(1.0), f32(2.0)
     for k in range(m):
         px, py, pz = s[k], s[PITCH + k], s[2 * PITCH + k]
@@ -143,13 +160,8 @@ def _world_block(m, view, ln, s):
         m0, m1, m2 = (one - two * (qy * qy + qz * qz)) * sx, two * (qx * qy - qw * qz) * sy, two * (qx * qz + qw * qy) * sz
         m3, m4, m5 = two * (qx * qy + qw * qz) * sx, (one - two * (qx * qx + qz * qz)) * sy, two * (qy * qz - qw * qx) * sz
         m6, m7, m8 = two * (qx * qz - qw * qy) * sx, two * (qy * qz + qw * qx) * sy, (one - two * (qx * qx + qy * qy)) * sz
-        v0, v1, v2 = w0 * m0 + w1 * m3 + w2 * m6, w0 * m1 + w1 * m4 + w2 * m7, w0 * m2 + w1 * m5 + w2 * m8
-        v3, v4, v5 = w3 * m0 + w4 * m3 + w5 * m6, w3 * m1 + w4 * m4 + w5 * m7, w3 * m2 + w4 * m5 + w5 * m8
-        v6, v7, v8 = w6 * m0 + w7 * m3 + w8 * m6, w6 * m1 + w7 * m4 + w8 * m7, w6 * m2 + w7 * m5 + w8 * m8
-        x = w0 * px + w1 * py + w2 * pz + view[9]
-        y = w3 * px + w4 * py + w5 * pz + view[10]
-        z = w6 * px + w7 * py + w8 * pz + view[11]
-        radius, mx, my, ca, cb, cc = ewa(x, y, z, v0, v1, v2, v3, v4, v5, v6, v7, v8, s[10 * PITCH + k], ln)
+        z, radius, mx, my, ca, cb, cc = project_point(view, ln, px, py, pz, m0, m1, m2, m3, m4, m5, m6, m7, m8,
+                                                      s[10 * PITCH + k])
         store_results(k, 11, s, z, radius, mx, my, ca, cb, cc)
 
 
