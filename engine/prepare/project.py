@@ -90,13 +90,12 @@ def ewa(x, y, z, v0, v1, v2, v3, v4, v5, v6, v7, v8, extend, ln):
     in_depth = (z > near) & (z < far)
     keep = (in_depth & (extend > zero) & (radius > zero) & (mx + radius > zero) & (mx - radius < width)
             & (my + radius > zero) & (my - radius < height))
-    # selects into locals: a conditional store in the caller would become a (slow) masked store
+    # selects into locals (a conditional store in the caller would become a slow masked store); a culled
+    # lane's values may be inf or NaN (a point behind the camera), so they are selected away, not scaled
     inv = one / det
-    inv = inv if keep else zero
-    radius = radius if keep else zero
-    mx = mx if in_depth else zero
-    my = my if in_depth else zero
-    return radius, mx, my, cc * inv, -cb * inv, ca * inv
+    qa, qb, qc = cc * inv, -cb * inv, ca * inv
+    return (radius if keep else zero, mx if in_depth else zero, my if in_depth else zero, qa if keep else zero,
+            qb if keep else zero, qc if keep else zero)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")

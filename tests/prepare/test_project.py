@@ -54,6 +54,24 @@ def test_behind_outside_and_transparent_splats_are_culled(position, opacity):
     assert frame.count == 0 and frame.radii[0] == 0
 
 
+def test_culled_splats_leave_zero_conics_and_finite_means():
+    """Behind the camera, on its plane or far outside, a splat's lanes may hold inf or NaN mid-computation:
+    none of it reaches the frame (GPU backends upload every row, not just the visible ones)."""
+    rng = np.random.default_rng(5)
+    n = 3000  # three blocks of the vectorised kernel, the last one partial
+    means = rng.normal(0, 1.0, (n, 3)).astype(np.float32)
+    means[:50] = (0.0, 0.0, 0.6)  # exactly at the camera centre (z = 0)
+    q = rng.normal(size=(n, 4))
+    viewmat, K = front_camera(W, distance=0.6)
+    frame = SplatProjector(n)(means, (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32),
+                              rng.uniform(0.001, 0.05, (n, 3)).astype(np.float32), np.full(n, 0.8, np.float32),
+                              np.zeros((n, 3), np.float32), viewmat, K, W, H)
+    culled = frame.radii == 0
+    assert 0 < frame.count < n and culled.sum() == n - frame.count and culled[:50].all()
+    assert (frame.conics[culled] == 0).all() and np.isfinite(frame.conics).all()
+    assert np.isfinite(frame.means2d).all() and np.isfinite(frame.radii).all()
+
+
 def test_low_opacity_shrinks_the_radius():
     viewmat, K = front_camera(W)
     radii = []
