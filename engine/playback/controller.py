@@ -193,6 +193,9 @@ class AvatarController:
                 self._take_motion(driver, (message,))
             except AvatarError as error:
                 self._queue.put("on_error", error)
+            # As after a backend feed: audio held for this motion (strict sync) is released now, not at
+            # the next render or clock tick (an offline render only draws again once the audio moved).
+            self._playhead.update()
 
     def _on_transport_state(self, mode: str, state: ConnectionState) -> None:
         with self._locked():

@@ -62,6 +62,25 @@ async def test_a_full_round_streams_audio_and_plays_the_returned_motion(transpor
     ctl.dispose()
 
 
+async def test_strict_sync_releases_held_audio_as_motion_arrives_without_a_render_tick(transports, avatar):
+    """An offline render moves the device only after it has drawn a frame, so motion that arrives while
+    audio is held must release that audio at once, not at the next render tick: else both wait forever."""
+    ctl, _ = await direct_controller(avatar)
+    ctl.frame_starvation_mode = "strictSync"
+    await ctl.initialize_audio_context()
+    await ctl.start()
+    ctl.send(tone(1.0), end=True)
+    ctl.frame_pose(np.zeros(ctl._dim, np.float32))  # a render tick before any motion: the audio is held
+    sink = ctl.audio_sink
+    sink.advance(int(0.1 * RATE))
+    assert sink.played_samples() == 0
+    await settle(lambda: ctl._playhead.round.motion_ended)
+    sink.advance(int(0.2 * RATE))  # no render tick since the motion came
+    assert sink.played_samples() == int(0.2 * RATE)
+    await ctl.close()
+    ctl.dispose()
+
+
 async def test_start_twice_and_start_without_token(transports, avatar):
     ctl, rec = await direct_controller(avatar, token=None)
     with pytest.raises(AvatarError) as err:
