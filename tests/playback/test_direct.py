@@ -120,9 +120,11 @@ async def test_interrupt_and_new_rounds_reach_the_transport_and_stale_motion_is_
     ctl.interrupt()
     await settle(lambda: transport.interrupted == [first, second])
     assert transport.interrupted == [first, second]
+    # the second round shows speech as soon as its motion arrives (no render tick needed), then is interrupted
     assert await rec.take() == [("connection_state", "connecting"), ("connection_state", "connected"),
                                 ("conversation_state", "playing"), ("animation_state", "mono"),
-                                ("animation_state", "idle"), ("conversation_state", "idle")]
+                                ("animation_state", "idle"), ("animation_state", "mono"),
+                                ("conversation_state", "idle"), ("animation_state", "idle")]
     ctl.dispose()
     await settle(lambda: transport.closed)
     assert transport.closed
