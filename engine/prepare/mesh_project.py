@@ -26,7 +26,8 @@ import numba as nb
 import numpy as np
 
 from .bind import TINY
-from .project import BLOCK, PITCH, copy_results, lens, lens32, project_point, store_results, view32
+from .project import (BLOCK, PITCH, copy_results, lens, lens32, pack_blocks, project_point, store_results,
+                      view32)
 
 LOCALS = 13  # packed per-Gaussian constants: μ (3), L (9), extent (1)
 ROWS = 16  # scratch rows: the triangle's corners (9), then the results (7)
@@ -34,15 +35,8 @@ ROWS = 16  # scratch rows: the triangle's corners (9), then the results (7)
 
 def pack_locals(local_xyz: np.ndarray, local_factor: np.ndarray, extents: np.ndarray) -> np.ndarray:
     """The per-Gaussian constants as float32 (blocks, 13, PITCH) flattened: block-major rows of μ, L, extent."""
-    n = len(extents)
-    blocks = -(-n // BLOCK)
-    rows = np.zeros((LOCALS, blocks * BLOCK), np.float32)
-    rows[0:3, :n] = np.asarray(local_xyz, np.float32).T
-    rows[3:12, :n] = np.asarray(local_factor, np.float32).T
-    rows[12, :n] = extents
-    packed = np.zeros((blocks, LOCALS, PITCH), np.float32)
-    packed[:, :, :BLOCK] = rows.reshape(LOCALS, blocks, BLOCK).transpose(1, 0, 2)
-    return packed.reshape(-1)
+    return pack_blocks(np.concatenate([np.asarray(local_xyz, np.float32).T, np.asarray(local_factor, np.float32).T,
+                                       np.asarray(extents, np.float32)[None]]))
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})

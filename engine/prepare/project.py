@@ -45,6 +45,18 @@ BLOCK = 1024  # Gaussians per parallel work item of the vectorised kernels
 PITCH = BLOCK + 16  # floats between scratch rows: rows exactly 4 KiB apart share L1 sets and ran 6× slower
 
 
+def pack_blocks(rows: np.ndarray) -> np.ndarray:
+    """Per-Gaussian constants (R, N) as float32 block-major rows (blocks, R, PITCH), flattened: the layout
+    the vector loops read a block's row r of from ``[r·PITCH + k]`` of its slice."""
+    count, n = rows.shape
+    blocks = -(-n // BLOCK)
+    padded = np.zeros((count, blocks * BLOCK), np.float32)
+    padded[:, :n] = rows
+    packed = np.zeros((blocks, count, PITCH), np.float32)
+    packed[:, :, :BLOCK] = padded.reshape(count, blocks, BLOCK).transpose(1, 0, 2)
+    return packed.reshape(-1)
+
+
 def scratch_for_threads(rows: int) -> np.ndarray:
     """A scratch of ``rows`` rows per numba thread (a thread's id picks its own)."""
     return np.zeros((nb.config.NUMBA_NUM_THREADS, rows * PITCH), np.float32)

@@ -17,7 +17,7 @@ import numba as nb
 import numpy as np
 
 from ..errors import AvatarError, ErrorCode
-from .project import BLOCK, PITCH, scratch_for_threads
+from .project import BLOCK, PITCH, pack_blocks, scratch_for_threads
 
 MAX_SH_DEGREE = 3
 ROWS = 6  # scratch: ray (u, v, z) in, colour (r, g, b) out
@@ -133,12 +133,7 @@ def shade(degree, coeffs, means2d, depths, radii, cam, rot, colors, scratch):
 def pack_coefficients(coeffs: np.ndarray, degree: int) -> np.ndarray:
     """(N, ≥(degree+1)², 3) coefficients as float32 block-major rows (blocks, 3·(degree+1)², PITCH), flattened."""
     n, count = coeffs.shape[0], coefficient_count(degree)
-    blocks = -(-n // BLOCK)
-    rows = np.zeros((count * 3, blocks * BLOCK), np.float32)
-    rows[:, :n] = np.asarray(coeffs[:, :count], np.float32).reshape(n, count * 3).T  # row 3j + c
-    packed = np.zeros((blocks, count * 3, PITCH), np.float32)
-    packed[:, :, :BLOCK] = rows.reshape(count * 3, blocks, BLOCK).transpose(1, 0, 2)
-    return packed.reshape(-1)
+    return pack_blocks(np.asarray(coeffs[:, :count], np.float32).reshape(n, count * 3).T)  # row 3j + c
 
 
 class ShShader:
