@@ -78,7 +78,7 @@ class CpuRenderer:
             self._lists = np.empty(max(total, int(self._lists.shape[0] * 1.5)), np.int32)
         raster.fill_tiles(count, self._bbox, self._tiles_x, self._chunk_offsets, self._lists)
         raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x, self._background,
-                               self._image, self._live, self._tile_order, self._scratch)
+                               self._image, self._live, self._tile_order, self._scratch, raster.LANE_CONSTANTS)
         if self._window_output is not None:
             self._window_output.show(self.read_rgba())
 

@@ -115,3 +115,44 @@ def test_render_splats_matches_an_independent_gsplat_reference(seed):
     got = render_splats(**scene, background=(0.1, 0.2, 0.3))
     want = composite(project(**scene), (0.1, 0.2, 0.3))
     assert psnr(got, want) >= 40.0 and mean_abs_error(got, want) <= 2 / 255
+
+
+def test_rows_that_finish_mid_tile_are_skipped_and_the_rest_still_composite():
+    # Opaque bands (wide in x, thin in y) finish the middle rows of the tile, and opaque discs at its left edge
+    # finish the first pixels of the rows near the bottom; a large splat behind them all must still show
+    # everywhere else and leave the finished pixels as they were.
+    f32 = np.float32
+    stack = 6
+    bands = [[0, 0, 1.0 + 0.02 * i] for i in range(stack)]
+    discs = [[-0.75 * (1.0 + 0.02 * i), 0.5 * (1.0 + 0.02 * i), 1.0 + 0.02 * i] for i in range(stack)]
+    n = 2 * stack + 1
+    frame = project(means=np.array(bands + discs + [[0, 0, 2.0]], f32),
+                    quats=np.tile(np.array([1, 0, 0, 0], f32), (n, 1)),
+                    scales=np.array([[5, 0.1, 0.1]] * stack + [[0.15, 0.15, 0.15]] * stack + [[1.5, 1.5, 1.5]], f32),
+                    opacities=np.ones(n, f32), colors=np.array([[1, 0, 0]] * (2 * stack) + [[0, 0, 1]], f32),
+                    viewmat=np.eye(4, dtype=np.float32),
+                    K=np.array([[20, 0, 16], [0, 20, 16], [0, 0, 1]], np.float32), width=32, height=32)
+    got, _ = _draw(frame, (0.2, 0.3, 0.4))
+    np.testing.assert_allclose(got, composite(frame, (0.2, 0.3, 0.4)), atol=2e-5)
+    # the finished middle row never sees the blue splat: its blue is the background's share alone
+    np.testing.assert_allclose(got[16, :, 2], (1 - got[16, :, 3]) * 0.4, atol=1e-7)
+    assert got[26, 1, 0] > 0.99 and got[26, 1, 2] < 1e-3  # a finished pixel at the left of a row ...
+    assert got[26, 20, 2] > 0.5 and got[2, 16, 2] > 0.5  # ... whose other pixels, and rows above, are blue
+
+
+def test_exp_polynomial_is_within_4_ulp_on_its_range():
+    import numba
+
+    from plugins.render_cpu.simd import EXP_CONSTANTS, exp_neg
+
+    @numba.njit
+    def run(s):
+        out = np.empty_like(s)
+        for i in range(s.shape[0]):
+            out[i] = exp_neg(s[i], EXP_CONSTANTS)
+        return out
+
+    s = np.linspace(0.0, 6.0, 200_001, dtype=np.float32)
+    want = np.exp(-s.astype(np.float64))
+    rel = np.abs(run(s).astype(np.float64) - want) / want
+    assert rel.max() <= 2.4e-7
