@@ -272,9 +272,10 @@ def _shrink(buf, row, a, b, live, t):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, image, live, tile_order, scratch,
-                    constants):
-    """Composite every tile's list into ``image`` (H, W, 4): RGB over ``background``, A = 1 − T.
+def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, image, rgba8, live, tile_order,
+                    scratch, constants):
+    """Composite every tile's list into ``image`` (H, W, 4): RGB over ``background``, A = 1 − T; and the same
+    rounded to uint8 into ``rgba8`` while the tile is in cache (a pass of its own cost ~0.5 ms at 512²).
 
     ``scratch`` (workers, TILE·LINE) holds the planes of the tile a worker composites (it stays in L1);
     worker w takes the w-th contiguous share of ``tile_order``, so interleaving tiles there (see
@@ -299,13 +300,14 @@ def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, 
              c[16], c[17])
         for i in range(n_tiles * w // workers, n_tiles * (w + 1) // workers):
             _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, tile_order[i], width, height,
-                            bg0, bg1, bg2, image, live, buf, k)
+                            bg0, bg1, bg2, image, rgba8, live, buf, k)
 
 
 @nb.njit(cache=True, nogil=True)
-def _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, t, width, height, bg0, bg1, bg2, image, live,
-                    buf, k):
-    """One tile: clear ``buf``, composite the tile's list into it, write the finished pixels to ``image``.
+def _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, t, width, height, bg0, bg1, bg2, image, rgba8,
+                    live, buf, k):
+    """One tile: clear ``buf``, composite the tile's list into it, write the finished pixels to ``image``
+    and ``rgba8``.
 
     A splat's rows go two at a time through :func:`_step2` over the union of their live spans; a bit per
     row says whether it has a live pixel at all, so a splat visits only those rows (in the demo a third of
@@ -397,22 +399,27 @@ def _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, t, width, he
     for row in range(th):
         for lx in range(tw):
             T = abs(buf[row * LINE + lx])
-            image[ty0 + row, tx0 + lx, 0] = buf[row * LINE + ROW + lx] + T * bg0
-            image[ty0 + row, tx0 + lx, 1] = buf[row * LINE + 2 * ROW + lx] + T * bg1
-            image[ty0 + row, tx0 + lx, 2] = buf[row * LINE + 3 * ROW + lx] + T * bg2
-            image[ty0 + row, tx0 + lx, 3] = F1 - T
+            r = buf[row * LINE + ROW + lx] + T * bg0
+            g = buf[row * LINE + 2 * ROW + lx] + T * bg1
+            b = buf[row * LINE + 3 * ROW + lx] + T * bg2
+            a = F1 - T
+            image[ty0 + row, tx0 + lx, 0] = r
+            image[ty0 + row, tx0 + lx, 1] = g
+            image[ty0 + row, tx0 + lx, 2] = b
+            image[ty0 + row, tx0 + lx, 3] = a
+            rgba8[ty0 + row, tx0 + lx, 0] = _to_u8(r)
+            rgba8[ty0 + row, tx0 + lx, 1] = _to_u8(g)
+            rgba8[ty0 + row, tx0 + lx, 2] = _to_u8(b)
+            rgba8[ty0 + row, tx0 + lx, 3] = _to_u8(a)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _to_u8(v):
+    """A channel in [0, 1] → uint8, rounded and clamped (as engine.render.pixels.to_rgba8)."""
+    v = v * np.float32(255.0) + HALF
+    return np.uint8(min(max(v, F0), np.float32(255.0)))
 
 
 def interleaved_tiles(n_tiles: int, threads: int) -> np.ndarray:
     """Tile indices dealt round-robin into ``threads`` contiguous shares."""
     return np.concatenate([np.arange(r, n_tiles, max(threads, 1)) for r in range(max(threads, 1))]).astype(np.int32)
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def to_rgba8(image, out):
-    """float RGBA in [0, 1] → uint8 with rounding, clamped."""
-    for py in nb.prange(image.shape[0]):
-        for px in range(image.shape[1]):
-            for ch in range(4):
-                v = image[py, px, ch] * np.float32(255.0) + np.float32(0.5)
-                out[py, px, ch] = np.uint8(min(max(v, np.float32(0.0)), np.float32(255.0)))

@@ -78,7 +78,8 @@ class CpuRenderer:
             self._lists = np.empty(max(total, int(self._lists.shape[0] * 1.5)), np.int32)
         raster.fill_tiles(count, self._bbox, self._tiles_x, self._chunk_offsets, self._lists)
         raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x, self._background,
-                               self._image, self._live, self._tile_order, self._scratch, raster.LANE_CONSTANTS)
+                               self._image, self._rgba8, self._live, self._tile_order, self._scratch,
+                               raster.LANE_CONSTANTS)
         if self._window_output is not None:
             self._window_output.show(self.read_rgba())
 
@@ -87,7 +88,7 @@ class CpuRenderer:
         return self._image
 
     def read_rgba(self) -> np.ndarray:
-        raster.to_rgba8(self._image, self._rgba8)
+        """The last frame as uint8 (H, W, 4), written with the float image; valid until the next draw."""
         return self._rgba8
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from engine import AvatarError
+from engine.render.pixels import to_rgba8
 from plugins.render_cpu.renderer import CpuRenderer
 
 from .reference import composite, project, random_scene
@@ -28,9 +29,11 @@ def test_matches_per_pixel_reference(seed, n, size):
     scene = random_scene(n, seed, width=size[0], height=size[1])
     frame = project(**scene)
     assert frame.count > 0
-    got, _ = _draw(frame, (0.2, 0.3, 0.4))
+    got, rgba8 = _draw(frame, (0.2, 0.3, 0.4))
     want = composite(frame, (0.2, 0.3, 0.4))
     np.testing.assert_allclose(got, want, atol=2e-5)
+    # the uint8 image is written with the float one and rounds as the engine's to_rgba8 does
+    np.testing.assert_array_equal(rgba8, to_rgba8(got.copy(), np.empty(got.shape, np.uint8)))
 
 
 def test_opaque_stack_stops_at_transmittance_floor():
