@@ -26,6 +26,7 @@ import math
 import numba as nb
 import numpy as np
 
+from .atomics import fetch_add
 from .simd import EXP_CONSTANTS, K_HALF, K_ONE, exp_neg, lowest_bit, prefetch_row
 
 TILE = 32  # measured against 16 (same images): ~10% less CPU time per frame, fewer (tile, splat) entries
@@ -273,13 +274,14 @@ def _shrink(buf, row, a, b, live, t):
 
 @nb.njit(cache=True, nogil=True, parallel=True)
 def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, image, rgba8, live, tile_order,
-                    scratch, constants):
+                    next_tile, scratch, constants):
     """Composite every tile's list into ``image`` (H, W, 4): RGB over ``background``, A = 1 − T; and the same
     rounded to uint8 into ``rgba8`` while the tile is in cache (a pass of its own cost ~0.5 ms at 512²).
 
     ``scratch`` (workers, TILE·LINE) holds the planes of the tile a worker composites (it stays in L1);
-    worker w takes the w-th contiguous share of ``tile_order``, so interleaving tiles there (see
-    :func:`interleaved_tiles`) gives every worker a bit of every region instead of, say, all of the hair.
+    workers take the tiles of ``tile_order`` one at a time from the counter ``next_tile[0]`` (int64), so a
+    worker whose vCPU runs slower (a busy SMT sibling, a preempted thread) takes fewer: ~15% less time per
+    frame than fixed shares on this 2-vCPU VM.
 
     ``constants`` is :data:`LANE_CONSTANTS`. ``live`` (n_tiles, 2, TILE) is scratch: per tile row, the first
     and last pixel not yet done.
@@ -293,12 +295,16 @@ def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, 
     bg0 = background[0]
     bg1 = background[1]
     bg2 = background[2]
+    next_tile[0] = 0
     for w in nb.prange(workers):
         buf = scratch[w]
         c = constants
         k = (c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15],
              c[16], c[17])
-        for i in range(n_tiles * w // workers, n_tiles * (w + 1) // workers):
+        while True:
+            i = fetch_add(next_tile, 0, 1)
+            if i >= n_tiles:
+                break
             _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, tile_order[i], width, height,
                             bg0, bg1, bg2, image, rgba8, live, buf, k)
 
@@ -421,5 +427,7 @@ def _to_u8(v):
 
 
 def interleaved_tiles(n_tiles: int, threads: int) -> np.ndarray:
-    """Tile indices dealt round-robin into ``threads`` contiguous shares."""
+    """Tile indices dealt round-robin into ``threads`` runs: the order :func:`rasterize_tiles` hands tiles out in,
+    so that workers taking consecutive tiles seldom work on the same region (measured a little faster than
+    row-major order, and no slower than largest-list-first)."""
     return np.concatenate([np.arange(r, n_tiles, max(threads, 1)) for r in range(max(threads, 1))]).astype(np.int32)

@@ -55,6 +55,7 @@ class CpuRenderer:
         workers = numba.get_num_threads()  # one share of the tiles each, compositing in its own scratch
         self._scratch = np.zeros((workers, raster.TILE * raster.LINE), np.float32)
         self._tile_order = raster.interleaved_tiles(self._tiles_x * tiles_y, workers)
+        self._next_tile = np.zeros(1, np.int64)
 
     def _reserve(self, count: int) -> None:
         if count > self._capacity:
@@ -78,7 +79,7 @@ class CpuRenderer:
             self._lists = np.empty(max(total, int(self._lists.shape[0] * 1.5)), np.int32)
         raster.fill_tiles(count, self._bbox, self._tiles_x, self._chunk_offsets, self._lists)
         raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x, self._background,
-                               self._image, self._rgba8, self._live, self._tile_order, self._scratch,
+                               self._image, self._rgba8, self._live, self._tile_order, self._next_tile, self._scratch,
                                raster.LANE_CONSTANTS)
         if self._window_output is not None:
             self._window_output.show(self.read_rgba())
