@@ -273,10 +273,11 @@ def _shrink(buf, row, a, b, live, t):
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
-def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, image, rgba8, live, tile_order,
-                    next_tile, scratch, constants):
-    """Composite every tile's list into ``image`` (H, W, 4): RGB over ``background``, A = 1 − T; and the same
-    rounded to uint8 into ``rgba8`` while the tile is in cache (a pass of its own cost ~0.5 ms at 512²).
+def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, image, rgba8, with_float, live,
+                    tile_order, next_tile, scratch, constants):
+    """Composite every tile's list into ``rgba8`` (H, W, 4) uint8: RGB over ``background``, A = 1 − T, rounded
+    while the tile is in cache (a pass of its own cost ~0.5 ms at 512²); and into the float32 ``image`` if
+    ``with_float`` (4 MB more to write at 512²: ~5% of a frame, so only when asked for).
 
     ``scratch`` (workers, TILE·LINE) holds the planes of the tile a worker composites (it stays in L1);
     workers take the tiles of ``tile_order`` one at a time from the counter ``next_tile[0]`` (int64), so a
@@ -306,14 +307,14 @@ def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, 
             if i >= n_tiles:
                 break
             _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, tile_order[i], width, height,
-                            bg0, bg1, bg2, image, rgba8, live, buf, k)
+                            bg0, bg1, bg2, image, rgba8, with_float, live, buf, k)
 
 
 @nb.njit(cache=True, nogil=True)
 def _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, t, width, height, bg0, bg1, bg2, image, rgba8,
-                    live, buf, k):
-    """One tile: clear ``buf``, composite the tile's list into it, write the finished pixels to ``image``
-    and ``rgba8``.
+                    with_float, live, buf, k):
+    """One tile: clear ``buf``, composite the tile's list into it, write the finished pixels to ``rgba8``
+    (and ``image`` if ``with_float``).
 
     A splat's rows go two at a time through :func:`_step2` over the union of their live spans; a bit per
     row says whether it has a live pixel at all, so a splat visits only those rows (in the demo a third of
@@ -409,14 +410,15 @@ def _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, t, width, he
             g = buf[row * LINE + 2 * ROW + lx] + T * bg1
             b = buf[row * LINE + 3 * ROW + lx] + T * bg2
             a = F1 - T
-            image[ty0 + row, tx0 + lx, 0] = r
-            image[ty0 + row, tx0 + lx, 1] = g
-            image[ty0 + row, tx0 + lx, 2] = b
-            image[ty0 + row, tx0 + lx, 3] = a
             rgba8[ty0 + row, tx0 + lx, 0] = _to_u8(r)
             rgba8[ty0 + row, tx0 + lx, 1] = _to_u8(g)
             rgba8[ty0 + row, tx0 + lx, 2] = _to_u8(b)
             rgba8[ty0 + row, tx0 + lx, 3] = _to_u8(a)
+            if with_float:
+                image[ty0 + row, tx0 + lx, 0] = r
+                image[ty0 + row, tx0 + lx, 1] = g
+                image[ty0 + row, tx0 + lx, 2] = b
+                image[ty0 + row, tx0 + lx, 3] = a
 
 
 @nb.njit(cache=True, nogil=True, inline="always")

@@ -47,6 +47,7 @@ class CpuRenderer:
         self._tiles_x = -(-self._width // raster.TILE)
         tiles_y = -(-self._height // raster.TILE)
         self._image = np.zeros((self._height, self._width, 4), np.float32)
+        self._float_pending = False  # set by draw: read_float composites the frame again, with floats
         self._rgba8 = np.zeros((self._height, self._width, 4), np.uint8)
         self._starts = np.zeros(self._tiles_x * tiles_y + 1, np.int64)
         self._chunk_counts = np.zeros((raster.CHUNKS, self._tiles_x * tiles_y), np.int64)
@@ -78,18 +79,29 @@ class CpuRenderer:
         if total > self._lists.shape[0]:
             self._lists = np.empty(max(total, int(self._lists.shape[0] * 1.5)), np.int32)
         raster.fill_tiles(count, self._bbox, self._tiles_x, self._chunk_offsets, self._lists)
-        raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x, self._background,
-                               self._image, self._rgba8, self._live, self._tile_order, self._next_tile, self._scratch,
-                               raster.LANE_CONSTANTS)
+        self._composite(with_float=False)
+        self._float_pending = True
         if self._window_output is not None:
             self._window_output.show(self.read_rgba())
 
+    def _composite(self, with_float: bool) -> None:
+        raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x, self._background,
+                               self._image, self._rgba8, with_float, self._live, self._tile_order, self._next_tile,
+                               self._scratch, raster.LANE_CONSTANTS)
+
     def read_float(self) -> np.ndarray:
-        """The last frame as float32 (H, W, 4); a view of the renderer's buffer, valid until the next draw."""
+        """The last frame as float32 (H, W, 4); a view of the renderer's buffer, valid until the next draw.
+
+        ``draw`` writes only the uint8 image, which is what apps and video take; the first ``read_float``
+        after it composites the frame again from the renderer's own tile lists, writing floats too.
+        """
+        if self._float_pending:
+            self._composite(with_float=True)
+            self._float_pending = False
         return self._image
 
     def read_rgba(self) -> np.ndarray:
-        """The last frame as uint8 (H, W, 4), written with the float image; valid until the next draw."""
+        """The last frame as uint8 (H, W, 4); a view of the renderer's buffer, valid until the next draw."""
         return self._rgba8
 
     def close(self) -> None:

@@ -159,3 +159,19 @@ def test_exp_polynomial_is_within_4_ulp_on_its_range():
     want = np.exp(-s.astype(np.float64))
     rel = np.abs(run(s).astype(np.float64) - want) / want
     assert rel.max() <= 2.4e-7
+
+
+def test_float_image_is_the_latest_frame_when_only_uint8_was_read_before():
+    # draw writes the uint8 image; the float one is composited on the first read_float after a draw
+    first, second = project(**random_scene(80, 21)), project(**random_scene(80, 22))
+    r = CpuRenderer()
+    r.open(first.width, first.height)
+    r.draw(first, (0.2, 0.3, 0.4))
+    rgba_first = r.read_rgba().copy()
+    r.draw(second, (0.2, 0.3, 0.4))
+    got = r.read_float()
+    np.testing.assert_allclose(got, composite(second, (0.2, 0.3, 0.4)), atol=2e-5)
+    assert r.read_float() is got
+    np.testing.assert_array_equal(r.read_rgba(), to_rgba8(got.copy(), np.empty(got.shape, np.uint8)))
+    assert not np.array_equal(rgba_first, r.read_rgba())
+    r.close()
