@@ -31,6 +31,7 @@ class CpuRenderer:
         self._background = np.zeros(3, np.float32)
         self._closed = False
         self._window_output = None
+        self._float_wanted = False  # read_float was called: from then on draw writes floats too
 
     def open(self, width: int, height: int, window: Any = None) -> None:
         self._closed = False
@@ -79,8 +80,8 @@ class CpuRenderer:
         if total > self._lists.shape[0]:
             self._lists = np.empty(max(total, int(self._lists.shape[0] * 1.5)), np.int32)
         raster.fill_tiles(count, self._bbox, self._tiles_x, self._chunk_offsets, self._lists)
-        self._composite(with_float=False)
-        self._float_pending = True
+        self._composite(with_float=self._float_wanted)
+        self._float_pending = not self._float_wanted
         if self._window_output is not None:
             self._window_output.show(self.read_rgba())
 
@@ -92,9 +93,11 @@ class CpuRenderer:
     def read_float(self) -> np.ndarray:
         """The last frame as float32 (H, W, 4); a view of the renderer's buffer, valid until the next draw.
 
-        ``draw`` writes only the uint8 image, which is what apps and video take; the first ``read_float``
-        after it composites the frame again from the renderer's own tile lists, writing floats too.
+        ``draw`` writes only the uint8 image, which is what apps and video take, until ``read_float`` is
+        called: that one composites the frame again from the renderer's own tile lists, writing floats
+        too, and from then on ``draw`` writes both.
         """
+        self._float_wanted = True
         if self._float_pending:
             self._composite(with_float=True)
             self._float_pending = False

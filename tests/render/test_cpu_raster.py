@@ -174,4 +174,7 @@ def test_float_image_is_the_latest_frame_when_only_uint8_was_read_before():
     assert r.read_float() is got
     np.testing.assert_array_equal(r.read_rgba(), to_rgba8(got.copy(), np.empty(got.shape, np.uint8)))
     assert not np.array_equal(rgba_first, r.read_rgba())
+    r.draw(first, (0.2, 0.3, 0.4))  # once floats were asked for, draw writes them itself
+    assert not r._float_pending
+    np.testing.assert_allclose(r.read_float(), composite(first, (0.2, 0.3, 0.4)), atol=2e-5)
     r.close()
