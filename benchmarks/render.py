@@ -86,8 +86,10 @@ class StraightforwardRenderer:
         if self.packed.shape[0] < n:
             self.packed = np.zeros((n, r.PACK), np.float32)
             self.bbox = np.zeros((n, 4), np.int32)
-        r.pack_and_bound(n, frame.order, frame.means2d, frame.conics, frame.radii, frame.opacities, frame.colors,
-                         self.width, self.height, self.packed, self.bbox)
+        cuts = np.zeros(frame.opacities.shape, np.float32)
+        r.refresh_cuts(frame.opacities, np.full(frame.opacities.shape, np.nan, np.float32), cuts)
+        r.pack_and_bound(n, frame.order, frame.means2d, frame.conics, frame.radii, frame.opacities, cuts,
+                         frame.colors, self.width, self.height, self.packed, self.bbox)
         total = int(r.count_tiles(n, self.bbox, self.tiles_x, self.counts, self.offsets, self.starts))
         if getattr(self, "lists", np.zeros(0)).shape[0] < total:
             self.lists = np.zeros(total, np.int32)

@@ -32,6 +32,8 @@ class CpuRenderer:
         self._closed = False
         self._window_output = None
         self._float_wanted = False  # read_float was called: from then on draw writes floats too
+        self._seen_opacity = np.zeros(0, np.float32)  # the opacities the cuts were computed for (raster.refresh_cuts)
+        self._cuts = np.zeros(0, np.float32)
 
     def open(self, width: int, height: int, window: Any = None) -> None:
         self._closed = False
@@ -73,7 +75,12 @@ class CpuRenderer:
         self._background[:] = background
         count = int(frame.count)
         self._reserve(count)
-        raster.pack_and_bound(count, frame.order, frame.means2d, frame.conics, frame.radii, frame.opacities,
+        opacities = frame.opacities
+        if opacities.shape != self._seen_opacity.shape:
+            self._seen_opacity = np.full(opacities.shape, np.nan, np.float32)
+            self._cuts = np.zeros(opacities.shape, np.float32)
+        raster.refresh_cuts(opacities, self._seen_opacity, self._cuts)
+        raster.pack_and_bound(count, frame.order, frame.means2d, frame.conics, frame.radii, opacities, self._cuts,
                               frame.colors, self._width, self._height, self._packed, self._bbox)
         total = int(raster.count_tiles(count, self._bbox, self._tiles_x, self._chunk_counts, self._chunk_offsets,
                                        self._starts))

@@ -178,3 +178,18 @@ def test_float_image_is_the_latest_frame_when_only_uint8_was_read_before():
     assert not r._float_pending
     np.testing.assert_allclose(r.read_float(), composite(first, (0.2, 0.3, 0.4)), atol=2e-5)
     r.close()
+
+
+def test_opacities_changed_in_place_between_frames_reshape_the_boxes():
+    # the renderer keeps each splat's ln(255·o) between frames; a frame whose opacities array was changed in
+    # place must still get boxes (and so pixels) for its new opacities
+    frame = project(**random_scene(120, 31))
+    frame.opacities[:] = 0.02  # small: the boxes clip to a small ellipse
+    r = CpuRenderer()
+    r.open(frame.width, frame.height)
+    r.draw(frame)
+    np.testing.assert_allclose(r.read_float(), composite(frame), atol=2e-5)
+    frame.opacities[:] = 0.99  # same array, same shape: the boxes must grow
+    r.draw(frame)
+    np.testing.assert_allclose(r.read_float(), composite(frame), atol=2e-5)
+    r.close()
