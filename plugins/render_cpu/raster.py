@@ -11,8 +11,9 @@ mean (the same square the GPU backends draw as a quad), so all backends cover th
 Speed: splat data is packed in sorted order and prefetched a few entries ahead, so a tile walks
 memory the cache has ready; each splat visits only its bounding box inside the tile (the box is
 clipped to the ellipse where α can reach 1/255); each tile row keeps the span of pixels still live
-(and a bit whether it has any), so splats behind an already opaque surface cost almost nothing; a worker composites a tile in its
-own planar scratch (T, R, G, B rows, L1-sized), and a splat's rows are done two at a time, 8 pixels
+(and a bit whether it has any), so splats behind an already opaque surface cost almost nothing;
+workers take tiles one at a time from a shared counter, and composite a tile in their
+own planar scratch (T, R, G, B rows, L1-sized); a splat's rows are done two at a time, 8 pixels
 per step, by branch-free float32 code that LLVM turns into AVX2 (σ exactly as gsplat computes it,
 e^(−σ) by a polynomial within 4 ulp, see :mod:`.simd`); within a hair of the α or T threshold a
 pixel is decided by gsplat's own float32 arithmetic instead. Tiles run in parallel and stop once
@@ -332,7 +333,7 @@ def _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, t, width, he
 
     A splat's rows go two at a time through :func:`_step2` over the union of their live spans; a bit per
     row says whether it has a live pixel at all, so a splat visits only those rows (in the demo a third of
-    the row pairs a splat's box covers are finished: ~8% less time per frame).
+    the row pairs a splat's box covers are finished: ~7% less time per frame).
     """
     tx0 = (t % tiles_x) * TILE
     ty0 = (t // tiles_x) * TILE

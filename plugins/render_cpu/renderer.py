@@ -32,7 +32,7 @@ class CpuRenderer:
         self._closed = False
         self._window_output = None
         self._float_wanted = False  # read_float was called: from then on draw writes floats too
-        self._seen_opacity = np.zeros(0, np.float32)  # the opacities the cuts were computed for (raster.refresh_cuts)
+        self._seen_opacity = np.zeros(0, np.float32)  # the opacities self._cuts are of (raster.refresh_cuts)
         self._cuts = np.zeros(0, np.float32)
 
     def open(self, width: int, height: int, window: Any = None) -> None:
@@ -56,7 +56,7 @@ class CpuRenderer:
         self._chunk_counts = np.zeros((raster.CHUNKS, self._tiles_x * tiles_y), np.int64)
         self._chunk_offsets = np.zeros((raster.CHUNKS, self._tiles_x * tiles_y), np.int64)
         self._live = np.zeros((self._tiles_x * tiles_y, 2, raster.TILE), np.int32)
-        workers = numba.get_num_threads()  # one share of the tiles each, compositing in its own scratch
+        workers = numba.get_num_threads()  # each composites the tiles it takes in a scratch of its own
         self._scratch = np.zeros((workers, raster.TILE * raster.LINE), np.float32)
         self._tile_order = raster.interleaved_tiles(self._tiles_x * tiles_y, workers)
         self._next_tile = np.zeros(1, np.int64)

@@ -92,7 +92,7 @@ def prefetch_row(typingctx, arr, i):
 
 # The kernels take exp's constants (and their own) as one tuple of runtime values that starts with
 # EXP_CONSTANTS: LLVM then keeps them in registers or on the stack, where as literals it re-materialises
-# each one from the constant pool at every use (a 64-bit address load and a broadcast): ~12% of a frame.
+# each one from the constant pool at every use (a 64-bit address load and a broadcast): ~6% of a frame.
 K_LOG2E, K_HALF, K_LN2_HI, K_LN2_LO, K_P1, K_P2, K_P3, K_P4, K_P5, K_ONE = range(10)
 EXP_CONSTANTS = (LOG2E, HALF, LN2_HI, LN2_LO, P1, P2, P3, P4, P5, ONE)
 
