@@ -177,14 +177,15 @@ def main(argv: list[str] | None = None) -> int:
                     r.draw(frame)
                     r.read_rgba()
 
-                ms = time_call(draw, repeat=repeat)["median_ms"]
+                timed = time_call(draw, repeat=repeat)
+                ms, spread = timed["median_ms"], {"p10_ms": timed["p10_ms"], "p90_ms": timed["p90_ms"]}
                 if name == "cpu":
                     cpu_ms = ms
                     cpu_at[(n, w * h)] = ms
                     report.add(case, "cpu", ms, "straightforward" if base else None, base,
-                               budget=CPU_100K_512_MS if (n, w, h) == (100_000, 512, 512) else None)
+                               budget=CPU_100K_512_MS if (n, w, h) == (100_000, 512, 512) else None, **spread)
                 else:
-                    report.add(case, name, ms, "cpu" if cpu_ms else None, cpu_ms)
+                    report.add(case, name, ms, "cpu" if cpu_ms else None, cpu_ms, **spread)
         for name, r in renderers.items():
             if isinstance(r, str):
                 report.note(f"{name}: not available here ({r})")
@@ -208,8 +209,9 @@ def main(argv: list[str] | None = None) -> int:
                 r.draw(source())
                 r.read_rgba()
 
-            report.add("demo prepare+draw @ 512²", name, time_call(full, repeat=repeat)["median_ms"],
-                       budget=DEMO_BUDGET_MS)
+            timed = time_call(full, repeat=repeat)
+            report.add("demo prepare+draw @ 512²", name, timed["median_ms"], budget=DEMO_BUDGET_MS,
+                       p10_ms=timed["p10_ms"], p90_ms=timed["p90_ms"])
             r.close()
         report.note(f"demo: {description}; budget {DEMO_BUDGET_MS} ms = 60 fps; "
                     f"cpu at 100k @ 512² budget {CPU_100K_512_MS:g} ms")
