@@ -290,8 +290,9 @@ def _shrink(buf, row, a, b, live, t):
 @nb.njit(cache=True, nogil=True, parallel=True)
 def rasterize_tiles(packed, bbox, tile_starts, tile_lists, tiles_x, background, image, rgba8, with_float, live,
                     tile_order, next_tile, scratch, constants):
-    """Composite every tile's list into ``rgba8`` (H, W, 4) uint8: RGB over ``background``, A = 1 − T, rounded
-    while the tile is in cache (a pass of its own cost ~0.5 ms at 512²); and into the float32 ``image`` if
+    """Composite every tile's list into ``rgba8`` (the flat view of an (H, W, 4) uint8 image): RGB over
+    ``background``, A = 1 − T, rounded while the tile is in cache (a pass of its own cost ~0.5 ms at 512²);
+    and into the float32 ``image`` if
     ``with_float`` (4 MB more to write at 512²: ~5% of a frame, so only when asked for).
 
     ``scratch`` (workers, TILE·LINE) holds the planes of the tile a worker composites (it stays in L1);
@@ -421,22 +422,25 @@ def _composite_tile(packed, bbox, tile_starts, tile_lists, tiles_x, t, width, he
                 live_rows &= ~_shrink(buf, row2, a2, b2, live, t)
         if live_rows == 0:
             break
+    width8 = np.uint64(4 * width)
     for row in range(th):
+        # the uint8 image's rows through its flat view with unsigned indices: no negative-index code, and
+        # LLVM vectorises the four interleaved channels (the writing took 8 µs a tile, now 5)
+        out = np.uint64(ty0 + row) * width8 + np.uint64(4 * tx0)
         for lx in range(tw):
             T = abs(buf[row * LINE + lx])
-            r = buf[row * LINE + ROW + lx] + T * bg0
-            g = buf[row * LINE + 2 * ROW + lx] + T * bg1
-            b = buf[row * LINE + 3 * ROW + lx] + T * bg2
-            a = F1 - T
-            rgba8[ty0 + row, tx0 + lx, 0] = _to_u8(r)
-            rgba8[ty0 + row, tx0 + lx, 1] = _to_u8(g)
-            rgba8[ty0 + row, tx0 + lx, 2] = _to_u8(b)
-            rgba8[ty0 + row, tx0 + lx, 3] = _to_u8(a)
-            if with_float:
-                image[ty0 + row, tx0 + lx, 0] = r
-                image[ty0 + row, tx0 + lx, 1] = g
-                image[ty0 + row, tx0 + lx, 2] = b
-                image[ty0 + row, tx0 + lx, 3] = a
+            px = out + np.uint64(4 * lx)
+            rgba8[px] = _to_u8(buf[row * LINE + ROW + lx] + T * bg0)
+            rgba8[px + np.uint64(1)] = _to_u8(buf[row * LINE + 2 * ROW + lx] + T * bg1)
+            rgba8[px + np.uint64(2)] = _to_u8(buf[row * LINE + 3 * ROW + lx] + T * bg2)
+            rgba8[px + np.uint64(3)] = _to_u8(F1 - T)
+        if with_float:
+            for lx in range(tw):
+                T = abs(buf[row * LINE + lx])
+                image[ty0 + row, tx0 + lx, 0] = buf[row * LINE + ROW + lx] + T * bg0
+                image[ty0 + row, tx0 + lx, 1] = buf[row * LINE + 2 * ROW + lx] + T * bg1
+                image[ty0 + row, tx0 + lx, 2] = buf[row * LINE + 3 * ROW + lx] + T * bg2
+                image[ty0 + row, tx0 + lx, 3] = F1 - T
 
 
 @nb.njit(cache=True, nogil=True, inline="always")

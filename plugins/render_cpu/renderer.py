@@ -94,7 +94,7 @@ class CpuRenderer:
 
     def _composite(self, with_float: bool) -> None:
         raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x, self._background,
-                               self._image, self._rgba8, with_float, self._live, self._tile_order, self._next_tile,
+                               self._image, self._rgba8.reshape(-1), with_float, self._live, self._tile_order, self._next_tile,
                                self._scratch, raster.LANE_CONSTANTS)
 
     def read_float(self) -> np.ndarray:
