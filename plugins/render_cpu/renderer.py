@@ -52,6 +52,7 @@ class CpuRenderer:
         self._image = np.zeros((self._height, self._width, 4), np.float32)
         self._float_pending = False  # set by draw: read_float composites the frame again, with floats
         self._rgba8 = np.zeros((self._height, self._width, 4), np.uint8)
+        self._rgba8_flat = self._rgba8.reshape(-1)  # the view the raster writes through
         self._starts = np.zeros(self._tiles_x * tiles_y + 1, np.int64)
         self._chunk_counts = np.zeros((raster.CHUNKS, self._tiles_x * tiles_y), np.int64)
         self._chunk_offsets = np.zeros((raster.CHUNKS, self._tiles_x * tiles_y), np.int64)
@@ -94,7 +95,7 @@ class CpuRenderer:
 
     def _composite(self, with_float: bool) -> None:
         raster.rasterize_tiles(self._packed, self._bbox, self._starts, self._lists, self._tiles_x, self._background,
-                               self._image, self._rgba8.reshape(-1), with_float, self._live, self._tile_order, self._next_tile,
+                               self._image, self._rgba8_flat, with_float, self._live, self._tile_order, self._next_tile,
                                self._scratch, raster.LANE_CONSTANTS)
 
     def read_float(self) -> np.ndarray:
@@ -118,7 +119,7 @@ class CpuRenderer:
         if self._window_output is not None:
             self._window_output.close()
             self._window_output = None
-        self._image = self._rgba8 = None
+        self._image = self._rgba8 = self._rgba8_flat = None
         self._packed = np.empty((0, raster.PACK), np.float32)
         self._lists = np.empty(0, np.int32)
         self._scratch = self._live = None
