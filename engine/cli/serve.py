@@ -91,6 +91,9 @@ async def _serve(args: argparse.Namespace) -> int:
                           video=video)
     try:
         setup = await provision_if_empty(server.store)
+        # before listening (the first line out says where): the first start after an install compiles the
+        # video kernels here, up to a minute, instead of inside the first video session
+        await server.video.warm_up()
         await server.start(args.host, args.port)
     except OSError as exc:
         await server.stop()

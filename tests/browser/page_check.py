@@ -98,6 +98,7 @@ async def run(report: dict) -> None:
         setup = await provision_if_empty(server.store)
         server.page = PageAccess(setup.app_id)
         server.rtc.settings = attrs.evolve(server.rtc.settings, ice=IcePolicy((MEDIA_ADDRESS,)))
+        await server.video.warm_up()  # as `facecast serve` does: no kernel compiles inside the session
         await server.start("127.0.0.1", 0)
         driver = await asyncio.to_thread(chromium, str(Path(tmp) / "chromium"))
         try:

@@ -11,6 +11,7 @@ beside an SDK configured otherwise (an app and a server in one process).
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 
 import attrs
@@ -22,6 +23,7 @@ from ..threads import in_own_thread
 from ..rtc.service import EgressUnavailable, Opened, join_path
 
 RENDER_RATE = 48000
+log = logging.getLogger("facecast.server")
 MAX_SIZE = 1920
 
 
@@ -74,6 +76,37 @@ class VideoService:
         self.settings = settings or VideoSettings()
         self._avatars: dict[str, object] = {}
         self._active: set[str] = set()
+
+    async def warm_up(self) -> None:
+        """Render one small frame of the bundled demo avatar with this service's backend, so numba compiles
+        (or loads from its cache) the prepare and render kernels now, not inside the first video session:
+        a compile holds the GIL for seconds, and meanwhile that session's WebRTC peer fails its
+        connectivity checks (Chromium reports the connection failed).
+
+        Initializes the process's SDK as every video session does (backend mode, 48 kHz), so it is for a
+        process that serves alone, as ``facecast serve`` does. A failure is logged, not raised: the
+        sessions will report it.
+        """
+        if self.settings.max_sessions <= 0 or importlib.util.find_spec("aiortc") is None:
+            return
+        import numpy as np
+
+        from ...video import AvatarStream
+
+        try:
+            stream = await AvatarStream.create("demo", width=64, height=64, fps=self.settings.fps,
+                                               sample_rate=RENDER_RATE, backend=self.settings.backend,
+                                               app_id="facecast-server-video", motion_generator=False)
+            try:  # a short round of silence, as a session plays one: motion in, decode, pose, render
+                stream.push(np.zeros(RENDER_RATE // 5, np.int16))
+                stream.push_keyframes(np.zeros((5, stream.keyframe_dim), np.float32))
+                stream.end_segment()
+                for _ in range(2 * self.settings.fps // 5 + 2):
+                    await stream.next_frame()
+            finally:
+                stream.close()
+        except Exception:
+            log.warning("the video renderer failed its warm-up frame", exc_info=True)
 
     async def open(self, session, cfg: pb.ClientConfigureSession, on_failure):
         """``(egress, confirm bytes)`` for a session configured with ``EGRESS_TYPE_WEBRTC_VIDEO``."""
