@@ -15,6 +15,7 @@ import logging
 import os
 
 import attrs
+import numpy as np
 
 from ...rtc.codes import RtcErrorCode
 from ...wire import message_pb2 as pb
@@ -78,8 +79,9 @@ class VideoService:
         self._active: set[str] = set()
 
     async def warm_up(self) -> None:
-        """Render one small frame of the bundled demo avatar with this service's backend, so numba compiles
-        (or loads from its cache) the prepare and render kernels now, not inside the first video session:
+        """Play a short round of silence with the bundled demo avatar (keyframes in, decode, pose, frames at
+        64²) on this service's backend, so numba compiles (or loads from its cache) the kernels a session
+        uses now, not inside the first video session:
         a compile holds the GIL for seconds, and meanwhile that session's WebRTC peer fails its
         connectivity checks (Chromium reports the connection failed).
 
@@ -89,15 +91,13 @@ class VideoService:
         """
         if self.settings.max_sessions <= 0 or importlib.util.find_spec("aiortc") is None:
             return
-        import numpy as np
-
         from ...video import AvatarStream
 
         try:
             stream = await AvatarStream.create("demo", width=64, height=64, fps=self.settings.fps,
                                                sample_rate=RENDER_RATE, backend=self.settings.backend,
                                                app_id="facecast-server-video", motion_generator=False)
-            try:  # a short round of silence, as a session plays one: motion in, decode, pose, render
+            try:
                 stream.push(np.zeros(RENDER_RATE // 5, np.int16))
                 stream.push_keyframes(np.zeros((5, stream.keyframe_dim), np.float32))
                 stream.end_segment()
@@ -106,7 +106,7 @@ class VideoService:
             finally:
                 stream.close()
         except Exception:
-            log.warning("the video renderer failed its warm-up frame", exc_info=True)
+            log.warning("the video renderer failed its warm-up round", exc_info=True)
 
     async def open(self, session, cfg: pb.ClientConfigureSession, on_failure):
         """``(egress, confirm bytes)`` for a session configured with ``EGRESS_TYPE_WEBRTC_VIDEO``."""
