@@ -23,6 +23,7 @@ COMMANDS = {
     "device-score": "benchmark the render backends here and show which one is chosen",
     "render": "render an avatar offscreen to a PNG",
     "conformance": "run the plugin conformance suite against installed plugins",
+    "precompile": "compile the numba kernels into their cache (scripts/setup runs it)",
 }
 
 

@@ -105,7 +105,7 @@ async def _demo(args) -> int:
         return await _live(args, stack, pcm, rate)
 
 
-def _quiet_runtime_dir() -> None:
+def quiet_runtime_dir() -> None:
     """Give libraries a private, empty XDG_RUNTIME_DIR when the session has none.
 
     Without one, the Wayland client (probed by the Vulkan driver) and PulseAudio each print
@@ -125,7 +125,7 @@ def _quiet_runtime_dir() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    _quiet_runtime_dir()
+    quiet_runtime_dir()
     if args.size < 16 or args.size % 2:
         print("facecast demo: --size must be an even number of pixels >= 16", file=sys.stderr)
         return 2

@@ -60,3 +60,30 @@ def test_demo_writes_a_lip_synced_video_headless(tmp_path):
     generator = get_plugin_manager().get("motion_generators", DEFAULT_MOTION_GENERATOR).factory(16000, 50, 0)
     jaw = np.concatenate([generator.feed(played), generator.finish()])[:50, layout.JAW.start]
     assert np.corrcoef(dark[:50], jaw)[0, 1] > 0.5
+
+
+def _cache_files(folder) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.suffix in (".nbi", ".nbc")}
+
+
+def test_precompile_fills_an_empty_cache_with_every_kernel_the_demo_uses(tmp_path):
+    """What scripts/setup relies on: after ``facecast precompile`` the demo compiles nothing."""
+    cache = tmp_path / "numba-cache"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["NUMBA_CACHE_DIR"] = str(cache)
+    proc = subprocess.run([sys.executable, "-m", "engine", "precompile", "--backend", "cpu"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "kernels ready for the cpu backend" in proc.stdout
+    compiled = _cache_files(cache)
+    for kernel in ("raster", "decode_kernel", "project", "sort"):
+        assert any(kernel in name for name in compiled), f"no cached {kernel} kernel in {sorted(compiled)}"
+
+    pcm, rate = load_speech(SPEECH_CLIP, 16000)
+    speech = tmp_path / "speech.wav"
+    write_wav(speech, pcm[: rate], rate)
+    proc = subprocess.run([sys.executable, "-m", "engine", "demo", str(speech), "--output", str(tmp_path / "d.mp4"),
+                           "--size", "96", "--backend", "cpu"], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    after = _cache_files(cache)
+    assert after == compiled, f"the demo compiled kernels precompile missed: {sorted(set(after.items()) - set(compiled.items()))}"
