@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 from pathlib import Path
 
 DEFAULT_OUTPUT = "facecast-demo.mp4"
@@ -37,34 +36,19 @@ def _has_display() -> bool:
 
 
 async def _offline(args, stack, pcm, rate, output: Path) -> int:
-    from ..demo.offline import frame_count, render_offline
+    from ..demo.offline import frame_count, render_to_file
     from ..demo.progress import Progress
-    from ..demo.video import VideoWriter, use_demo_background
-    from ..render.containers import Offscreen
-    from ..render.view import AvatarView
 
-    view = AvatarView(stack.avatar, Offscreen(args.size, args.size), backend=args.backend)
-    use_demo_background(view)
-    writer = VideoWriter(output, args.size, args.size, args.fps, rate)
     progress = Progress(frame_count(pcm.size, rate, args.fps))
-
-    def on_frame(index, rgba, audio):
-        writer.add_audio(audio)
-        writer.add_frame(rgba)
-        progress.update(index + 1)
-
-    started = time.perf_counter()
     try:
-        result = await render_offline(view, pcm, rate, fps=args.fps, on_frame=on_frame)
-        writer.close()  # waits for the encoder: part of the time to make the video
+        made = await render_to_file(stack.avatar, pcm, rate, output, size=args.size, fps=args.fps,
+                                    backend=args.backend, on_frame=progress.update)
     finally:
         progress.close()
-        writer.close()
-        view.dispose()
-    seconds = time.perf_counter() - started
-    print(f"wrote {output}: {result.frames} frames, {result.seconds:.2f} s of audio ({writer.codec} + aac), "
+    result, seconds = made.result, made.seconds
+    print(f"wrote {output}: {result.frames} frames, {result.seconds:.2f} s of audio ({made.codec} + aac), "
           f"made in {seconds:.1f} s ({result.frames / max(seconds, 1e-9):.1f} fps, "
-          f"{result.seconds / max(seconds, 1e-9):.2f}× real time) on the {view.backend} backend")
+          f"{result.seconds / max(seconds, 1e-9):.2f}× real time) on the {made.backend} backend")
     return 0
 
 

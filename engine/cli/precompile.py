@@ -26,26 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="compile for this render backend (repeatable; default: the automatic choice and cpu)")
 
 
-async def _play(stack, pcm, rate, backend: str | None, folder: Path) -> str:
-    from ..demo.offline import render_offline
-    from ..demo.video import VideoWriter
-    from ..render.containers import Offscreen
-    from ..render.view import AvatarView
-
-    view = AvatarView(stack.avatar, Offscreen(SIZE, SIZE), backend=backend)
-    writer = VideoWriter(folder / f"{view.backend}.mp4", SIZE, SIZE, 25, rate)
-    try:
-        await render_offline(view, pcm, rate, fps=25,
-                             on_frame=lambda _i, rgba, audio: (writer.add_audio(audio), writer.add_frame(rgba)))
-    finally:
-        writer.close()
-        view.dispose()
-    return view.backend
-
-
 async def _precompile(backends: list[str | None]) -> list[str]:
     from ..demo import SPEECH_CLIP
     from ..demo.audio import load_speech
+    from ..demo.offline import render_to_file
     from ..demo.stack import DemoStack
 
     pcm, rate = load_speech(SPEECH_CLIP)
@@ -56,7 +40,9 @@ async def _precompile(backends: list[str | None]) -> list[str]:
             for backend in backends:
                 if backend is not None and backend in done:
                     continue
-                done.append(await _play(stack, pcm, rate, backend, Path(folder)))
+                made = await render_to_file(stack.avatar, pcm, rate, Path(folder) / f"{len(done)}.mp4", size=SIZE,
+                                            fps=25, backend=backend)
+                done.append(made.backend)
     return done
 
 
@@ -69,6 +55,6 @@ def run(args: argparse.Namespace) -> int:
     print("facecast precompile: compiling the numba kernels into their cache "
           "(about a minute the first time, seconds after that)", flush=True)
     done = asyncio.run(_precompile(backends))
-    print(f"facecast precompile: kernels ready for the {', '.join(dict.fromkeys(done))} backend(s) "
+    print(f"facecast precompile: kernels ready for the {', '.join(done)} backend(s) "
           f"in {time.perf_counter() - started:.1f} s")
     return 0

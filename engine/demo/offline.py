@@ -99,3 +99,39 @@ async def render_offline(view, pcm: np.ndarray, sample_rate: int, *, fps: int, o
         controller.interrupt()
     await controller.close()
     return OfflineResult(frame, played, played / sample_rate, time.perf_counter() - started)
+
+
+@attrs.frozen
+class VideoFile:
+    result: OfflineResult
+    seconds: float  # from the first frame to the file closed, the encoder's wait included
+    backend: str
+    codec: str
+
+
+async def render_to_file(avatar, pcm: np.ndarray, sample_rate: int, output, *, size: int, fps: int,
+                         backend: str | None = None, on_frame: Callable[[int], None] | None = None) -> VideoFile:
+    """Speak ``pcm`` with ``avatar`` (direct mode) into a ``size``² video file at ``output`` (H.264 + AAC), drawn
+    over the demo background on ``backend`` (None: the automatic choice); ``on_frame(frames done)`` per frame."""
+    from ..render.containers import Offscreen
+    from ..render.view import AvatarView
+    from .video import VideoWriter, use_demo_background
+
+    view = AvatarView(avatar, Offscreen(size, size), backend=backend)
+    use_demo_background(view)
+    writer = VideoWriter(output, size, size, fps, sample_rate)
+
+    def add(index, rgba, audio):
+        writer.add_audio(audio)
+        writer.add_frame(rgba)
+        if on_frame is not None:
+            on_frame(index + 1)
+
+    started = time.perf_counter()
+    try:
+        result = await render_offline(view, pcm, sample_rate, fps=fps, on_frame=add)
+        writer.close()  # waits for the encoder: part of the time to make the video
+    finally:
+        writer.close()
+        view.dispose()
+    return VideoFile(result, time.perf_counter() - started, view.backend, writer.codec)
